@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { BaseError } from '@pcmims/core'
+import { z } from 'zod'
+
+/**
+ * Every setting of the node, read in this one place: defaults, then the JSON config file, then
+ * `PCMIMS_*` environment variables, then explicit overrides (command-line flags).
+ */
+const configSchema = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  port: z.number().int().min(0).max(65535),
+  /** Public URL clients use to reach this node (defaults to http://host:port). */
+  publicUrl: z.string().url().optional(),
+  chain: z.discriminatedUnion('mode', [
+    z.object({
+      mode: z.literal('embedded'),
+      port: z.number().int().min(0).max(65535),
+      chainId: z.number().int().positive(),
+      /** Seconds between anvil state dumps, on top of the dumps the node asks for after each block. */
+      stateInterval: z.number().int().positive(),
+    }),
+    z.object({
+      mode: z.literal('rpc'),
+      rpcUrl: z.string().url(),
+      /** RPC URL handed to clients, if different from the node's. */
+      publicRpcUrl: z.string().url().optional(),
+      contract: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+      /** Block the contract was deployed in: where the indexer starts. */
+      fromBlock: z.number().int().nonnegative(),
+      confirmations: z.number().int().nonnegative(),
+    }),
+  ]),
+  ipfs: z.object({ mode: z.literal('embedded') }),
+  unit: z.object({
+    /** The health unit's operator keystore: it relays anchors and opens custodial copies. */
+    keystore: z.string().optional(),
+    passphraseEnv: z.string(),
+  }),
+  /** Create a demo health unit and one approved account per role (embedded chain only). */
+  dev: z.boolean(),
+  outbox: z.object({ batchSize: z.number().int().min(1).max(100), pollMs: z.number().int().positive() }),
+  indexer: z.object({ pollMs: z.number().int().positive() }),
+  limits: z.object({
+    maxBlobBytes: z.number().int().positive(),
+    maxJsonBytes: z.number().int().positive(),
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+})
+
+export type NodeConfig = z.infer<typeof configSchema>
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
+export type NodeConfigOverrides = DeepPartial<NodeConfig>
+
+export class ConfigError extends BaseError {
+  override name = 'ConfigError'
+  constructor(message: string, details?: string) {
+    super(message, { code: 'INVALID_CONFIG', details })
+  }
+}
+
+export const DEFAULT_PORT = 8480
+
+export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
+  return {
+    dataDir,
+    host: '127.0.0.1',
+    port: DEFAULT_PORT,
+    chain: { mode: 'embedded', port: 8545, chainId: 31337, stateInterval: 5 },
+    ipfs: { mode: 'embedded' },
+    unit: { passphraseEnv: 'PCMIMS_UNIT_PASSPHRASE' },
+    dev: true,
+    outbox: { batchSize: 20, pollMs: 200 },
+    indexer: { pollMs: 300 },
+    limits: { maxBlobBytes: 8 * 1024 ** 3, maxJsonBytes: 2 * 1024 * 1024 },
+    logLevel: 'info',
+  }
+}
+
+export type LoadConfigParameters = {
+  overrides?: NodeConfigOverrides
+  env?: Record<string, string | undefined>
+  /** Explicit config file; otherwise `<dataDir>/pcmims.config.json` if it exists. */
+  configFile?: string
+}
+
+export function loadConfig({
+  overrides = {},
+  env = process.env,
+  configFile,
+}: LoadConfigParameters = {}): NodeConfig {
+  const dataDir = resolve(overrides.dataDir ?? env.PCMIMS_DATA_DIR ?? '.pcmims')
+  let merged: Record<string, unknown> = defaultConfig(dataDir)
+  const file = configFile ?? join(dataDir, 'pcmims.config.json')
+  if (existsSync(file)) {
+    try {
+      merged = deepMerge(merged, JSON.parse(readFileSync(file, 'utf8')))
+    } catch (cause) {
+      throw new ConfigError(`Cannot read the config file ${file}`, String(cause))
+    }
+  } else if (configFile) {
+    throw new ConfigError(`Config file not found: ${configFile}`)
+  }
+  merged = deepMerge(merged, fromEnv(env))
+  merged = deepMerge(merged, overrides as Record<string, unknown>)
+  merged.dataDir = dataDir
+  const parsed = configSchema.safeParse(merged)
+  if (!parsed.success) {
+    throw new ConfigError(
+      'Invalid configuration',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    )
+  }
+  return parsed.data
+}
+
+function fromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const int = (v: string) => Number.parseInt(v, 10)
+  if (env.PCMIMS_HOST) out.host = env.PCMIMS_HOST
+  if (env.PCMIMS_PORT) out.port = int(env.PCMIMS_PORT)
+  if (env.PCMIMS_PUBLIC_URL) out.publicUrl = env.PCMIMS_PUBLIC_URL
+  if (env.PCMIMS_LOG_LEVEL) out.logLevel = env.PCMIMS_LOG_LEVEL
+  if (env.PCMIMS_CHAIN_RPC_URL) {
+    out.chain = {
+      mode: 'rpc',
+      rpcUrl: env.PCMIMS_CHAIN_RPC_URL,
+      contract: env.PCMIMS_CONTRACT,
+      fromBlock: int(env.PCMIMS_FROM_BLOCK ?? '0'),
+      confirmations: int(env.PCMIMS_CONFIRMATIONS ?? '0'),
+      ...(env.PCMIMS_PUBLIC_RPC_URL ? { publicRpcUrl: env.PCMIMS_PUBLIC_RPC_URL } : {}),
+    }
+    out.dev = false
+  } else if (env.PCMIMS_CHAIN_PORT) {
+    out.chain = { port: int(env.PCMIMS_CHAIN_PORT) }
+  }
+  if (env.PCMIMS_UNIT_KEYSTORE) out.unit = { keystore: env.PCMIMS_UNIT_KEYSTORE }
+  if (env.PCMIMS_DEV) out.dev = env.PCMIMS_DEV === '1' || env.PCMIMS_DEV === 'true'
+  return out
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) continue
+    const current = out[key]
+    // A different chain mode replaces the whole chain section instead of mixing two shapes.
+    const replace =
+      key === 'chain' &&
+      isObject(value) &&
+      'mode' in value &&
+      isObject(current) &&
+      current.mode !== value.mode
+    out[key] = isObject(value) && isObject(current) && !replace ? deepMerge(current, value) : value
+  }
+  return out
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

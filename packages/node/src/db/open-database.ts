@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+
+/**
+ * The node's private SQLite database: the index of chain events (rebuildable from the chain) and the
+ * node's own durable state (outbox, blob ownership), which is not. `synchronous = FULL` because an
+ * upload is acknowledged only after its outbox row is committed.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  -- chain index (derived; wiped and rebuilt when the chain rolls back)
+  CREATE TABLE participants (
+    address TEXT PRIMARY KEY, unit TEXT NOT NULL, role TEXT NOT NULL, status TEXT NOT NULL,
+    unit_index INTEGER, encryption_key TEXT, updated_block INTEGER NOT NULL
+  );
+  CREATE INDEX participants_unit ON participants (unit, status);
+  CREATE TABLE records (
+    id TEXT PRIMARY KEY, patient TEXT NOT NULL, uploader TEXT NOT NULL, kind TEXT NOT NULL,
+    unit_index INTEGER NOT NULL, created_at INTEGER NOT NULL, block_number INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL, superseded_by TEXT
+  );
+  CREATE INDEX records_patient ON records (patient, created_at);
+  CREATE TABLE grants (
+    patient TEXT NOT NULL, grantee TEXT NOT NULL, scope TEXT NOT NULL, kind_mask INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, flags INTEGER NOT NULL, epoch INTEGER NOT NULL, key_bundle TEXT,
+    block_number INTEGER NOT NULL, PRIMARY KEY (patient, grantee)
+  );
+  CREATE TABLE grant_records (
+    patient TEXT NOT NULL, grantee TEXT NOT NULL, epoch INTEGER NOT NULL, record_id TEXT NOT NULL,
+    PRIMARY KEY (patient, grantee, epoch, record_id)
+  );
+  CREATE TABLE requests (
+    id TEXT PRIMARY KEY, requestor TEXT NOT NULL, patient TEXT NOT NULL, scope TEXT NOT NULL,
+    kind_mask INTEGER NOT NULL, purpose INTEGER NOT NULL, details TEXT, status TEXT NOT NULL,
+    created_block INTEGER NOT NULL
+  );
+  CREATE INDEX requests_patient ON requests (patient);
+  CREATE INDEX requests_requestor ON requests (requestor);
+  CREATE TABLE emergencies (
+    medic TEXT NOT NULL, patient TEXT NOT NULL, unit_index INTEGER NOT NULL, reason INTEGER NOT NULL,
+    until INTEGER NOT NULL, block_number INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (medic, patient, block_number)
+  );
+
+  -- node state (durable; never derived)
+  CREATE TABLE blobs (
+    cid TEXT PRIMARY KEY, uploader TEXT NOT NULL, size INTEGER NOT NULL, created_at INTEGER NOT NULL
+  );
+  CREATE TABLE record_blobs (record_id TEXT NOT NULL, cid TEXT NOT NULL, PRIMARY KEY (record_id, cid));
+  CREATE INDEX record_blobs_cid ON record_blobs (cid);
+  CREATE TABLE outbox (
+    record_id TEXT PRIMARY KEY, envelope_cid TEXT NOT NULL, patient TEXT NOT NULL, uploader TEXT NOT NULL,
+    kind TEXT NOT NULL, previous TEXT, state TEXT NOT NULL, tx_hash TEXT, gas_used TEXT,
+    block_number INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_state ON outbox (state, created_at);
+  `,
+]
+
+export function openDatabase(path: string): DatabaseSync {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new DatabaseSync(path)
+  db.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+  )
+  migrate(db)
+  return db
+}
+
+function migrate(db: DatabaseSync): void {
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    transaction(db, () => {
+      db.exec(MIGRATIONS[i] as string)
+      db.exec(`PRAGMA user_version = ${i + 1}`)
+    })
+  }
+}
+
+/** Runs `fn` in one SQLite transaction (BEGIN IMMEDIATE, so writers queue instead of failing). */
+export function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const result = fn()
+    db.exec('COMMIT')
+    return result
+  } catch (error) {
+    db.exec('ROLLBACK')
+    throw error
+  }
+}
+
+export function getMeta(db: DatabaseSync, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined
+  return row?.value
+}
+
+export function setMeta(db: DatabaseSync, key: string, value: string): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, value)
+}
+
+/** Drops everything derived from the chain, keeping the node's own state (outbox, blobs). */
+export function clearChainIndex(db: DatabaseSync): void {
+  transaction(db, () => {
+    for (const table of ['participants', 'records', 'grants', 'grant_records', 'requests', 'emergencies']) {
+      db.exec(`DELETE FROM ${table}`)
+    }
+    db.exec(`DELETE FROM meta WHERE key LIKE 'indexer.%'`)
+  })
+}

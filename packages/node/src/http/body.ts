@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto'
+import { BadRequestError, PayloadTooLargeError } from './errors.js'
+
+/** Reads a request body up to `limit` bytes, refusing early on a too-large Content-Length. */
+export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null) {
+    const length = Number(declared)
+    if (!Number.isSafeInteger(length) || length < 0) throw new BadRequestError('Invalid Content-Length')
+    if (length > limit) throw new PayloadTooLargeError(limit)
+  }
+  if (!request.body) return new Uint8Array()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength
+    if (total > limit) throw new PayloadTooLargeError(limit)
+    chunks.push(chunk)
+  }
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** Parses a JSON body (already size-checked), mapping syntax errors to a 400. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+  } catch {
+    throw new BadRequestError('Request body is not valid JSON', undefined, 'INVALID_JSON')
+  }
+}
