@@ -50,7 +50,7 @@ const configSchema = z.object({
 })
 
 export type NodeConfig = z.infer<typeof configSchema>
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
+type DeepPartial<T> = { [K in keyof T]?: (T[K] extends object ? DeepPartial<T[K]> : T[K]) | undefined }
 export type NodeConfigOverrides = DeepPartial<NodeConfig>
 
 export class ConfigError extends BaseError {
@@ -79,10 +79,10 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
 }
 
 export type LoadConfigParameters = {
-  overrides?: NodeConfigOverrides
-  env?: Record<string, string | undefined>
+  overrides?: NodeConfigOverrides | undefined
+  env?: Record<string, string | undefined> | undefined
   /** Explicit config file; otherwise `<dataDir>/pcmims.config.json` if it exists. */
-  configFile?: string
+  configFile?: string | undefined
 }
 
 export function loadConfig({

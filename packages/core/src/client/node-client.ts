@@ -19,18 +19,18 @@ export type NodeClient = {
   json<T>(
     method: string,
     path: string,
-    params?: { body?: unknown; query?: QueryParams; signal?: AbortSignal },
+    params?: { body?: unknown; query?: QueryParams | undefined; signal?: AbortSignal | undefined },
   ): Promise<T>
   /** Raw request with a streamed body (unsigned payload) or a streamed answer. */
   raw(
     method: string,
     path: string,
     params?: {
-      body?: ReadableStream<Uint8Array> | Uint8Array
-      contentType?: string
-      query?: QueryParams
-      signal?: AbortSignal
-      bodyDigest?: string
+      body?: ReadableStream<Uint8Array> | Uint8Array | undefined
+      contentType?: string | undefined
+      query?: QueryParams | undefined
+      signal?: AbortSignal | undefined
+      bodyDigest?: string | undefined
     },
   ): Promise<Response>
 }
@@ -145,4 +145,23 @@ async function toError(response: Response): Promise<NodeRequestError> {
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as BufferSource))
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** An async iterable as a web ReadableStream (a streamed fetch body), pulling one chunk at a time. */
+export function iterableToStream(source: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await iterator.next()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason)
+    },
+  })
 }

@@ -26,4 +26,12 @@ export {
   recordIdFromCid,
   verifyBlock,
 } from './record-id.js'
+export {
+  NoKeyForRecipientError,
+  type OpenRecordKeyParameters,
+  openRecordKey,
+  recordWrapContext,
+  type WrapForRecipientsParameters,
+  wrapForRecipients,
+} from './record-keys.js'
 export { RECORD_KINDS, type RecordKind } from './schema-helpers.js'

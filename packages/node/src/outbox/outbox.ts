@@ -58,8 +58,8 @@ export type CreateOutboxParameters = {
   batchSize: number
   pollMs: number
   logger: Logger
-  /** Runs after each confirmed transaction (the embedded node dumps the chain state here). */
-  afterConfirm?: () => Promise<void>
+  /** Runs after each confirmed transaction (the embedded node dumps the chain state; rotations unpin). */
+  afterConfirm?: (entries: OutboxEntry[]) => Promise<void>
 }
 
 type Row = {
@@ -153,6 +153,13 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
       }
     }
     if (pending.length === 0) return
+    // A rotation is its own transaction; plain anchors share one.
+    const first = pending[0] as OutboxEntry
+    const batch = first.previous ? [first] : pending.filter((e) => !e.previous)
+    await submitBatch(batch)
+  }
+
+  async function submitBatch(pending: OutboxEntry[]): Promise<void> {
     for (const entry of pending) save({ ...entry, state: 'submitted', attempts: entry.attempts + 1 })
     try {
       const result = await chain.submit(pending)
@@ -172,7 +179,7 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         }
       })
       logger.info({ records: pending.length, tx: result.hash, gasUsed: String(result.gasUsed) }, 'anchored')
-      await params.afterConfirm?.()
+      await params.afterConfirm?.(pending)
     } catch (error) {
       if (pending.length > 1 && chain.isPermanent(error)) {
         // One bad entry must not hold back the rest: retry them one by one to find it.
@@ -197,7 +204,7 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         blockNumber: result.blockNumber,
         lastError: null,
       })
-      await params.afterConfirm?.()
+      await params.afterConfirm?.([entry])
     } catch (error) {
       markFailure([entry], error)
     }

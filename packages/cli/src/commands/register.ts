@@ -1,0 +1,47 @@
+import { registerParticipant } from '@pcmims/core'
+import { getAddress, isAddress, toHex } from 'viem'
+import type { Command } from '../command.js'
+import { str } from '../command.js'
+import { connect } from '../context.js'
+import { UsageError } from '../io.js'
+
+const ROLES = {
+  patient: 'Patient',
+  uploader: 'Uploader',
+  radiologist: 'Uploader',
+  lab: 'Uploader',
+  medic: 'Medic',
+  requestor: 'Requestor',
+} as const
+
+export const register: Command = {
+  name: ['register'],
+  summary: 'Ask a health unit to admit this account in a role (the unit approves)',
+  usage: 'register --role patient|uploader|medic|requestor --unit ADDR',
+  options: { role: { type: 'string' }, unit: { type: 'string' } },
+  async run(ctx) {
+    const role = ROLES[(str(ctx, 'role') ?? '') as keyof typeof ROLES]
+    if (!role) throw new UsageError('--role must be patient, uploader, medic or requestor')
+    const unit = str(ctx, 'unit')
+    if (!unit || !isAddress(unit, { strict: false }))
+      throw new UsageError('--unit must be the address of a health unit')
+    const client = await connect(ctx.global)
+    const receipt = await registerParticipant(client.walletClient, {
+      contract: client.config.contract,
+      unit: getAddress(unit),
+      role,
+      encryptionKey: toHex(client.encryptionKeyPair.publicKey),
+    })
+    ctx.io.result(
+      {
+        address: client.account.address,
+        role,
+        unit: getAddress(unit),
+        status: 'Pending',
+        txHash: receipt.hash,
+      },
+      () =>
+        `Registration requested: ${client.account.address} as ${role} at ${getAddress(unit)} (pending the unit's approval)`,
+    )
+  },
+}

@@ -1,0 +1,76 @@
+import { loadConfig, startNode } from '@pcmims/node'
+import type { Command } from '../command.js'
+import { str } from '../command.js'
+import { UsageError } from '../io.js'
+
+function port(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${name} must be a port number`)
+  return n
+}
+
+export const start: Command = {
+  name: ['start'],
+  summary: 'Start a node: embedded chain, IPFS, indexer, outbox and HTTP API (dev accounts printed)',
+  usage: 'start [--data-dir DIR] [--port N] [--host ADDR] [--chain-port N] [--config FILE]',
+  options: {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'chain-port': { type: 'string' },
+    config: { type: 'string' },
+  },
+  async run(ctx) {
+    const chainPort = port(str(ctx, 'chain-port'), '--chain-port')
+    const config = loadConfig({
+      overrides: {
+        ...(str(ctx, 'data-dir') ? { dataDir: str(ctx, 'data-dir') } : {}),
+        ...(port(str(ctx, 'port'), '--port') !== undefined ? { port: port(str(ctx, 'port'), '--port') } : {}),
+        ...(str(ctx, 'host') ? { host: str(ctx, 'host') } : {}),
+        ...(chainPort !== undefined ? { chain: { port: chainPort } } : {}),
+      },
+      ...(str(ctx, 'config') ? { configFile: str(ctx, 'config') } : {}),
+    })
+    const node = await startNode({ config })
+    const accounts = node.devAccounts.map(({ privateKey: _secret, ...rest }) => rest)
+    ctx.io.result(
+      {
+        url: node.url,
+        chainId: node.chainId,
+        contract: node.contract,
+        rpcUrl: node.rpcUrl,
+        unit: node.unit,
+        accounts,
+      },
+      () =>
+        [
+          '',
+          `PCMIMS node ${node.url}`,
+          `  chain ${node.rpcUrl} (chain id ${node.chainId}), contract ${node.contract}`,
+          `  data  ${config.dataDir}`,
+          ...(accounts.length
+            ? [
+                '',
+                'Development accounts (DEVELOPMENT ONLY: well-known keys, never use them for real data):',
+                ...accounts.map(
+                  (a) =>
+                    `  ${a.role.padEnd(10)} ${a.address}  --keystore ${a.keystore}  passphrase: ${a.passphrase}`,
+                ),
+                `  (also in ${config.dataDir}/dev-accounts.json)`,
+              ]
+            : []),
+          '',
+          'Try: PCMIMS_PASSPHRASE=pcmims-dev-patient npx pcmims records --keystore <patient keystore>',
+          'Press Ctrl+C to stop.',
+        ].join('\n'),
+    )
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+    ctx.io.err('stopping…')
+    await node.stop()
+  },
+}

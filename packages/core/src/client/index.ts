@@ -1,0 +1,43 @@
+export {
+  type CreateGrantParameters,
+  type CreateGrantReturnType,
+  createGrant,
+  prepareKeyBundle,
+} from './create-grant.js'
+export { AccessDeniedError, PreconditionError } from './errors.js'
+export { type ListRecordsParameters, listRecords, type RecordSummary } from './list-records.js'
+export {
+  type CreateNodeClientParameters,
+  createNodeClient,
+  type NodeClient,
+  NodeRequestError,
+  type QueryParams,
+  sha256Hex,
+} from './node-client.js'
+export {
+  closeRecord,
+  type OpenedRecord,
+  type OpenRecordParameters,
+  openRecord,
+  type RecordAccess,
+} from './open-record.js'
+export {
+  type CreatePcmimsClientParameters,
+  createPcmimsClient,
+  type NodeConfigView,
+  type PcmimsClient,
+} from './pcmims-client.js'
+export { type ReadRecordFileParameters, readRecordFile } from './read-record-file.js'
+export { type RespondToRequestParameters, respondToRequest } from './respond-to-request.js'
+export {
+  type RotateRecordKeyParameters,
+  type RotateRecordKeyReturnType,
+  rotateRecordKey,
+} from './rotate-record-key.js'
+export {
+  type UploadFile,
+  type UploadProgress,
+  type UploadRecordParameters,
+  type UploadRecordReturnType,
+  uploadRecord,
+} from './upload-record.js'

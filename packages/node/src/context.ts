@@ -1,0 +1,81 @@
+import type { DatabaseSync } from 'node:sqlite'
+import type { Address, Hex, LocalAccount } from 'viem'
+import type { NodeConfig } from './config.js'
+import type { Indexer } from './indexer/indexer.js'
+import type { Logger } from './logger.js'
+import type { Outbox } from './outbox/outbox.js'
+import type { BlobStore } from './storage/index.js'
+
+export type ParticipantView = {
+  address: Address
+  unit: Address
+  role: 'None' | 'Unit' | 'Patient' | 'Uploader' | 'Medic' | 'Requestor'
+  status: 'None' | 'Pending' | 'Approved' | 'Rejected' | 'Suspended'
+  unitIndex: number
+  encryptionKey: Hex
+}
+
+export type AccessView = {
+  allowed: boolean
+  download: boolean
+  deidentifiedOnly: boolean
+  until: number
+  basis: 'None' | 'Patient' | 'Custodian' | 'Grant' | 'Emergency'
+}
+
+export type RecordView = {
+  id: Hex
+  patient: Address
+  kind: string
+  createdAt: number
+  unitIndex: number
+  superseded: boolean
+}
+
+export type GrantView = {
+  patient: Address
+  grantee: Address
+  scope: 'None' | 'All' | 'Kinds' | 'Records'
+  kindMask: number
+  expiresAt: number
+  flags: number
+  epoch: number
+}
+
+/**
+ * What the node asks the chain. Every method throws `ChainUnavailableError` when the chain cannot be
+ * read, so callers fail closed.
+ */
+export type ChainReader = {
+  participant(address: Address): Promise<ParticipantView>
+  record(id: Hex): Promise<RecordView | undefined>
+  access(grantee: Address, id: Hex): Promise<AccessView>
+  canAccessBatch(grantee: Address, ids: Hex[]): Promise<boolean[]>
+  grant(patient: Address, grantee: Address): Promise<GrantView>
+  emergencyUntil(medic: Address, patient: Address): Promise<number>
+  blockNumber(): Promise<bigint>
+}
+
+export type UnitIdentity = {
+  account: LocalAccount
+  address: Address
+  encryptionKeyPair: { publicKey: Uint8Array; privateKey: Uint8Array }
+}
+
+export type NodeContext = {
+  config: NodeConfig
+  logger: Logger
+  db: DatabaseSync
+  store: BlobStore
+  chain: {
+    reader: ChainReader
+    chainId: number
+    contract: Address
+    /** RPC URL handed to clients. */
+    rpcUrl: string
+  }
+  unit: UnitIdentity
+  outbox: Outbox
+  indexer: Indexer
+  version: string
+}

@@ -1,0 +1,86 @@
+import type { Hono } from 'hono'
+import type { CID } from 'multiformats/cid'
+import type { NodeContext } from '../../context.js'
+import { authenticateStreaming, authenticateWithBody, requireParticipant } from '../authenticate.js'
+import { AccessDeniedError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js'
+import { parseCid, parseRecordIdParam } from '../params.js'
+
+const MAX_BLOCK_BYTES = 4 * 1024 * 1024
+
+/**
+ * Ciphertext in and out. The node never sees plaintext here: uploads are client-encrypted streams,
+ * content-addressed by the CID this node computes; downloads are allowed per record, checked on chain.
+ */
+export function blobRoutes(app: Hono, ctx: NodeContext): void {
+  app.post('/api/v1/blobs', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    // Uploaders store records; patients store rotated copies of their own.
+    await requireParticipant(ctx, caller, ['Uploader', 'Patient', 'Unit'])
+    const limit = ctx.config.limits.maxBlobBytes
+    const declared = c.req.header('content-length')
+    if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit)
+    const body = c.req.raw.body
+    if (!body) throw new BadRequestError('Empty body')
+    const { cid, size } = await ctx.store.add(body as unknown as AsyncIterable<Uint8Array>, {
+      maxBytes: limit,
+      signal: c.req.raw.signal,
+    })
+    ctx.db
+      .prepare(
+        `INSERT INTO blobs (cid, uploader, size, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (cid) DO UPDATE SET uploader = excluded.uploader`,
+      )
+      .run(cid.toString(), caller, size, Date.now())
+    return c.json({ cid: cid.toString(), size }, 201)
+  })
+
+  // Small DAG-CBOR blocks whose CID the client computed (grant key bundles).
+  app.put('/api/v1/blocks/:cid', async (c) => {
+    const cid = parseCid(c.req.param('cid'))
+    const { caller, body } = await authenticateWithBody(c, ctx, MAX_BLOCK_BYTES)
+    await requireParticipant(ctx, caller, ['Patient', 'Uploader', 'Unit'])
+    await ctx.store.putBlockWithCid(cid, body)
+    ctx.db
+      .prepare(
+        `INSERT INTO blobs (cid, uploader, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (cid) DO NOTHING`,
+      )
+      .run(cid.toString(), caller, body.length, Date.now())
+    return c.json({ cid: cid.toString(), size: body.length }, 201)
+  })
+
+  app.get('/api/v1/records/:id/blobs/:cid', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const id = parseRecordIdParam(c.req.param('id'))
+    const cid = parseCid(c.req.param('cid'))
+    const access = await ctx.chain.reader.access(caller, id)
+    if (!access.allowed) throw new AccessDeniedError('No access to this record')
+    const belongs = ctx.db
+      .prepare('SELECT 1 FROM record_blobs WHERE record_id = ? AND cid = ?')
+      .get(id, cid.toString())
+    if (!belongs) throw new NotFoundError('No such blob in this record')
+    ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'ciphertext served')
+    return streamContent(ctx, cid, c.req.raw.signal)
+  })
+}
+
+async function streamContent(ctx: NodeContext, cid: CID, signal: AbortSignal): Promise<Response> {
+  const { size } = await ctx.store.stat(cid)
+  const iterator = ctx.store.cat(cid, { signal })[Symbol.asyncIterator]()
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await iterator.next()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+    async cancel() {
+      await iterator.return?.()
+    },
+  })
+  return new Response(stream, {
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+  })
+}

@@ -1,0 +1,93 @@
+import { dagCborCidFromDigest } from '@pcmims/core'
+import type { Hono } from 'hono'
+import { getAddress, type Hex } from 'viem'
+import type { NodeContext } from '../../context.js'
+import { authenticateStreaming, requireParticipant } from '../authenticate.js'
+import { AccessDeniedError, NotFoundError } from '../errors.js'
+import { parseAddress } from '../params.js'
+
+type GrantRow = {
+  patient: string
+  grantee: string
+  scope: string
+  kind_mask: number
+  expires_at: number
+  flags: number
+  epoch: number
+  key_bundle: string | null
+}
+
+function grantJson(row: GrantRow, records: string[]) {
+  return {
+    patient: getAddress(row.patient),
+    grantee: getAddress(row.grantee),
+    scope: row.scope,
+    kindMask: row.kind_mask,
+    expiresAt: row.expires_at,
+    download: (row.flags & 1) === 1,
+    deidentifiedOnly: (row.flags & 2) === 2,
+    epoch: row.epoch,
+    keyBundle: row.key_bundle,
+    records,
+  }
+}
+
+export function grantRoutes(app: Hono, ctx: NodeContext): void {
+  // Active grants of a patient: the patient manages them; uploaders of any unit need them to wrap new
+  // records for standing grantees (grants are public on chain anyway; this is the index of them).
+  app.get('/api/v1/grants', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
+    const grantee = c.req.query('grantee') ? parseAddress(c.req.query('grantee'), 'grantee') : undefined
+    if (caller !== patient && caller !== grantee) await requireParticipant(ctx, caller, ['Uploader', 'Unit'])
+    await ctx.indexer.syncOnce()
+    const now = Math.floor(Date.now() / 1000)
+    const rows = ctx.db
+      .prepare(
+        `SELECT * FROM grants WHERE patient = ? ${grantee ? 'AND grantee = ?' : ''} AND scope != 'None' AND expires_at > ?
+         ORDER BY grantee`,
+      )
+      .all(
+        ...(grantee ? [patient.toLowerCase(), grantee.toLowerCase(), now] : [patient.toLowerCase(), now]),
+      ) as GrantRow[]
+    const recordsOf = ctx.db.prepare(
+      'SELECT record_id FROM grant_records WHERE patient = ? AND grantee = ? AND epoch = ? ORDER BY record_id',
+    )
+    return c.json({
+      patient,
+      grants: rows.map((row) =>
+        grantJson(
+          row,
+          row.scope === 'Records'
+            ? (recordsOf.all(row.patient, row.grantee, row.epoch) as Array<{ record_id: string }>).map(
+                (r) => r.record_id,
+              )
+            : [],
+        ),
+      ),
+    })
+  })
+
+  // The key bundle of the current grant, for its patient and grantee only.
+  app.get('/api/v1/grants/:patient/:grantee/bundle', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const patient = parseAddress(c.req.param('patient'), 'patient')
+    const grantee = parseAddress(c.req.param('grantee'), 'grantee')
+    if (caller !== patient && caller !== grantee)
+      throw new AccessDeniedError('Only the patient and the grantee see a key bundle')
+    await ctx.indexer.syncOnce()
+    const row = ctx.db
+      .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ?')
+      .get(patient.toLowerCase(), grantee.toLowerCase()) as GrantRow | undefined
+    const now = Math.floor(Date.now() / 1000)
+    if (!row || row.scope === 'None' || row.expires_at <= now) throw new AccessDeniedError('No active grant')
+    if (!row.key_bundle || /^0x0+$/.test(row.key_bundle))
+      throw new NotFoundError('This grant has no key bundle')
+    const cid = dagCborCidFromDigest(row.key_bundle as Hex)
+    if (!(await ctx.store.has(cid))) throw new NotFoundError('This node does not hold the key bundle')
+    const bytes = await ctx.store.getBlock(cid)
+    return new Response(bytes as BufferSource, {
+      headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+    })
+  })
+}

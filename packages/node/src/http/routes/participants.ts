@@ -1,0 +1,38 @@
+import type { Hono } from 'hono'
+import { getAddress } from 'viem'
+import type { NodeContext } from '../../context.js'
+import { authenticateStreaming } from '../authenticate.js'
+import { AccessDeniedError } from '../errors.js'
+import { parseAddress } from '../params.js'
+
+export function participantRoutes(app: Hono, ctx: NodeContext): void {
+  // Public chain facts about one account (role, status, unit, encryption key).
+  app.get('/api/v1/participants/:address', async (c) => {
+    const address = parseAddress(c.req.param('address'), 'address')
+    return c.json(await ctx.chain.reader.participant(address))
+  })
+
+  // Registrations at a unit, for that unit's admin.
+  app.get('/api/v1/units/:unit/participants', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const unit = parseAddress(c.req.param('unit'), 'unit')
+    if (caller !== unit) throw new AccessDeniedError("Only the unit's admin lists its registrations")
+    await ctx.indexer.syncOnce()
+    const status = c.req.query('status')
+    const rows = ctx.db
+      .prepare(
+        `SELECT address, role, status, encryption_key FROM participants WHERE unit = ? AND role != 'Unit'
+         ${status ? 'AND status = ?' : ''} ORDER BY updated_block`,
+      )
+      .all(...(status ? [unit.toLowerCase(), status] : [unit.toLowerCase()])) as Array<{
+      address: string
+      role: string
+      status: string
+      encryption_key: string
+    }>
+    return c.json({
+      unit,
+      participants: rows.map((r) => ({ address: getAddress(r.address), role: r.role, status: r.status })),
+    })
+  })
+}

@@ -1,0 +1,351 @@
+import { decode as decodeDagCbor } from '@ipld/dag-cbor'
+import {
+  dagCborCidFromDigest,
+  decodeEnvelope,
+  decodeManifest,
+  encodeDagCborBlock,
+  equalBytes,
+  InvalidFormatError,
+  openBytes,
+  openRecordKey,
+  type RecordEnvelope,
+  recordIdFromCid,
+} from '@pcmims/core'
+import type { Hono } from 'hono'
+import { CID } from 'multiformats/cid'
+import { type Address, getAddress, type Hex } from 'viem'
+import { z } from 'zod'
+import type { NodeContext } from '../../context.js'
+import { transaction } from '../../db/open-database.js'
+import type { OutboxEntry } from '../../outbox/outbox.js'
+import { authenticateStreaming, authenticateWithBody, requireParticipant } from '../authenticate.js'
+import { parseJson } from '../body.js'
+import { AccessDeniedError, BadRequestError, HttpError, NotFoundError } from '../errors.js'
+import { parseAddress, parseRecordIdParam } from '../params.js'
+
+const submitSchema = z.object({
+  envelope: z.string().max(2 * 1024 * 1024),
+  /** Every blob of the record: the encrypted manifest and each encrypted file. */
+  blobs: z.array(z.string().max(128)).min(1).max(100_000),
+})
+
+/** Largest manifest the custodian decrypts to check a submission. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+
+export function recordRoutes(app: Hono, ctx: NodeContext): void {
+  // Submit a record: the envelope block plus the blobs it points to, all already uploaded by the caller.
+  app.post('/api/v1/records', async (c) => {
+    const { caller, body } = await authenticateWithBody(c, ctx, ctx.config.limits.maxJsonBytes)
+    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), undefined)
+    return c.json(uploadStatus(entry), status)
+  })
+
+  // Key rotation by the patient: a re-encrypted copy that replaces the record on chain.
+  app.post('/api/v1/records/:id/rotate', async (c) => {
+    const previous = parseRecordIdParam(c.req.param('id'))
+    const { caller, body } = await authenticateWithBody(c, ctx, ctx.config.limits.maxJsonBytes)
+    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), previous)
+    return c.json(uploadStatus(entry), status)
+  })
+
+  // Anchoring status of an upload, for the uploader who cannot read the record itself.
+  app.get('/api/v1/uploads/:id', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const entry = ctx.outbox.get(parseRecordIdParam(c.req.param('id')))
+    if (!entry || getAddress(entry.uploader) !== caller)
+      throw new NotFoundError('No such upload from this account')
+    return c.json(uploadStatus(entry))
+  })
+
+  app.get('/api/v1/records', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
+    const kind = c.req.query('kind')
+    await ctx.indexer.syncOnce()
+    if (caller !== patient) await requireListingBasis(ctx, caller, patient)
+    const rows = ctx.db
+      .prepare(
+        `SELECT id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash FROM records
+         WHERE patient = ? AND superseded_by IS NULL ${kind ? 'AND kind = ?' : ''} ORDER BY created_at DESC, id`,
+      )
+      .all(...(kind ? [patient.toLowerCase(), kind] : [patient.toLowerCase()])) as RecordRow[]
+    const allowed =
+      rows.length > 0
+        ? await ctx.chain.reader.canAccessBatch(
+            caller,
+            rows.map((r) => r.id as Hex),
+          )
+        : []
+    const records = rows.filter((_, i) => allowed[i]).map(recordJson)
+    return c.json({ patient, records })
+  })
+
+  app.get('/api/v1/records/:id', async (c) => {
+    const caller = await authenticateStreaming(c, ctx)
+    const id = parseRecordIdParam(c.req.param('id'))
+    const access = await ctx.chain.reader.access(caller, id)
+    if (!access.allowed) throw new AccessDeniedError('No access to this record')
+    const record = await ctx.chain.reader.record(id)
+    if (!record) throw new NotFoundError('No such record')
+    const envelopeCid = dagCborCidFromDigest(id)
+    if (!(await ctx.store.has(envelopeCid))) throw new NotFoundError('This node does not hold the record')
+    const envelope = await ctx.store.getBlock(envelopeCid)
+    ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'record envelope served')
+    return c.json({
+      id,
+      patient: record.patient,
+      kind: record.kind,
+      createdAt: record.createdAt,
+      unitIndex: record.unitIndex,
+      envelopeCid: envelopeCid.toString(),
+      envelope: encodeBase64(envelope),
+      access,
+    })
+  })
+}
+
+/**
+ * Validates a record submission completely, then stores the envelope and commits the outbox row: the
+ * commit is the acknowledgement. Either everything checks out, or nothing is stored and nothing queued.
+ */
+async function acceptSubmission(
+  ctx: NodeContext,
+  caller: Address,
+  body: Uint8Array,
+  wait: string | undefined,
+  previous: Hex | undefined,
+): Promise<{ status: 200 | 201 | 202; entry: OutboxEntry }> {
+  const parsed = submitSchema.safeParse(parseJson(body))
+  if (!parsed.success) throw new BadRequestError('Invalid record submission', issues(parsed.error))
+  const envelopeBytes = decodeBase64(parsed.data.envelope)
+  const envelope = decodeEnvelope(envelopeBytes)
+  const { cid: envelopeCid, recordId } = await envelopeIds(envelopeBytes)
+
+  const existing = ctx.outbox.get(recordId)
+  if (existing) return { status: existing.state === 'confirmed' ? 200 : 202, entry: existing }
+
+  if (envelope.chainId !== BigInt(ctx.chain.chainId) || envelope.contract !== ctx.chain.contract) {
+    throw new BadRequestError('The envelope is bound to another chain or contract')
+  }
+  if (envelope.unit !== ctx.unit.address) {
+    throw new BadRequestError('The envelope names another custodian unit', `this node is ${ctx.unit.address}`)
+  }
+  if (previous === undefined) {
+    if (envelope.previous) throw new BadRequestError('Use the rotation route to replace a record')
+    if (envelope.uploader !== caller) throw new AccessDeniedError('The envelope names another uploader')
+    const uploader = await requireParticipant(ctx, caller, ['Uploader'])
+    if (uploader.unit !== ctx.unit.address)
+      throw new AccessDeniedError('The uploader belongs to another unit')
+  } else {
+    const old = await ctx.chain.reader.record(previous)
+    if (!old || old.superseded) throw new NotFoundError('No current record with this id')
+    if (old.patient !== caller || envelope.patient !== caller)
+      throw new AccessDeniedError('Only the patient rotates a record')
+    if (envelope.previous?.toLowerCase() !== previous)
+      throw new BadRequestError('The envelope does not replace this record')
+    const unit = await ctx.chain.reader.participant(ctx.unit.address)
+    if (old.unitIndex !== unit.unitIndex)
+      throw new BadRequestError('This node is not the custodian of the record')
+  }
+  const patient = await ctx.chain.reader.participant(envelope.patient)
+  if (patient.role !== 'Patient' || patient.status !== 'Approved') {
+    throw new BadRequestError(
+      'The patient is not an approved patient',
+      envelope.patient,
+      'PATIENT_NOT_APPROVED',
+    )
+  }
+  if (await ctx.chain.reader.record(recordId)) {
+    throw new HttpError(409, 'This record is already anchored', { code: 'RECORD_EXISTS' })
+  }
+
+  const blobs = await checkBlobs(ctx, caller, parsed.data.blobs, envelope)
+  await verifyCustody(ctx, envelope, recordId, blobs)
+  await ctx.store.putBlockWithCid(envelopeCid, envelopeBytes)
+  transaction(ctx.db, () => {
+    const insert = ctx.db.prepare('INSERT OR IGNORE INTO record_blobs (record_id, cid) VALUES (?, ?)')
+    for (const cid of blobs) insert.run(recordId, cid.toString())
+    insert.run(recordId, envelopeCid.toString())
+    ctx.outbox.enqueueInTransaction({
+      recordId,
+      envelopeCid: envelopeCid.toString(),
+      patient: envelope.patient,
+      uploader: envelope.uploader,
+      kind: envelope.kind,
+      previous: previous ?? null,
+    })
+  })
+  ctx.outbox.kick()
+  ctx.logger.info({ recordId, blobs: blobs.length, rotation: previous !== undefined }, 'record accepted')
+  if (wait === 'anchored') {
+    const entry = await ctx.outbox.waitFor(recordId, 120_000).catch(() => ctx.outbox.get(recordId))
+    if (entry) return { status: entry.state === 'confirmed' ? 201 : 202, entry }
+  }
+  return { status: 202, entry: ctx.outbox.get(recordId)! }
+}
+
+type RecordRow = {
+  id: string
+  patient: string
+  uploader: string
+  kind: string
+  unit_index: number
+  created_at: number
+  block_number: number
+  tx_hash: string
+}
+
+function recordJson(row: RecordRow) {
+  return {
+    id: row.id,
+    patient: getAddress(row.patient),
+    uploader: getAddress(row.uploader),
+    kind: row.kind,
+    unitIndex: row.unit_index,
+    createdAt: row.created_at,
+    blockNumber: row.block_number,
+    txHash: row.tx_hash,
+  }
+}
+
+/** Someone other than the patient may list only with a live basis: custodian, grant or emergency. */
+async function requireListingBasis(ctx: NodeContext, caller: Address, patient: Address): Promise<void> {
+  const participant = await ctx.chain.reader.participant(caller)
+  if (participant.status === 'None') throw new AccessDeniedError('This account is not registered')
+  if (participant.status !== 'Approved')
+    throw new AccessDeniedError(`This account is not approved (status: ${participant.status})`)
+  if (participant.role === 'Unit') return
+  const now = Math.floor(Date.now() / 1000)
+  const grant = await ctx.chain.reader.grant(patient, caller)
+  if (grant.scope !== 'None' && grant.expiresAt > now) return
+  if (participant.role === 'Medic' && (await ctx.chain.reader.emergencyUntil(caller, patient)) > now) return
+  throw new AccessDeniedError("No access to this patient's records", 'no active grant or emergency access')
+}
+
+export function uploadStatus(entry: OutboxEntry) {
+  return {
+    recordId: entry.recordId,
+    envelopeCid: entry.envelopeCid,
+    status: entry.state,
+    txHash: entry.txHash,
+    gasUsed: entry.gasUsed === null ? null : String(entry.gasUsed),
+    blockNumber: entry.blockNumber === null ? null : String(entry.blockNumber),
+    error: entry.lastError,
+  }
+}
+
+/**
+ * The record id is the digest of the bytes as sent. Only canonical DAG-CBOR is accepted, so one
+ * envelope has exactly one id (decodeEnvelope already proved the bytes decode).
+ */
+async function envelopeIds(bytes: Uint8Array): Promise<{ cid: CID; recordId: Hex }> {
+  const again = await encodeDagCborBlock(decodeDagCbor(bytes))
+  if (!equalBytes(again.bytes, bytes)) throw new InvalidFormatError('Envelope is not canonical DAG-CBOR')
+  return { cid: again.cid, recordId: recordIdFromCid(again.cid).toLowerCase() as Hex }
+}
+
+/** Every blob must exist here and have been uploaded by this uploader; the manifest must be among them. */
+async function checkBlobs(
+  ctx: NodeContext,
+  caller: Address,
+  cids: string[],
+  envelope: RecordEnvelope,
+): Promise<CID[]> {
+  const parsed: CID[] = []
+  const seen = new Set<string>()
+  const owner = ctx.db.prepare('SELECT uploader FROM blobs WHERE cid = ?')
+  for (const text of cids) {
+    let cid: CID
+    try {
+      cid = CID.parse(text)
+    } catch {
+      throw new BadRequestError('A blob id is not a CID', text.slice(0, 80), 'INVALID_CID')
+    }
+    const key = cid.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    const row = owner.get(key) as { uploader: string } | undefined
+    if (!row || getAddress(row.uploader) !== caller) {
+      throw new BadRequestError('A blob was not uploaded to this node by this account', key, 'UNKNOWN_BLOB')
+    }
+    parsed.push(cid)
+  }
+  if (!seen.has(envelope.manifest.toString()))
+    throw new BadRequestError('The manifest is not among the blobs')
+  return parsed
+}
+
+/**
+ * The node is the record's custodian and holds a wrapped key, so it checks the submission before
+ * acknowledging it: the manifest opens, names this patient, uploader and kind, and lists exactly the
+ * blobs submitted. A record a reader could not open is never anchored.
+ */
+async function verifyCustody(
+  ctx: NodeContext,
+  envelope: RecordEnvelope,
+  recordId: Hex,
+  blobs: CID[],
+): Promise<void> {
+  if (!envelope.recipients.some((r) => r.address === envelope.patient && r.role === 'patient')) {
+    throw new BadRequestError('The envelope has no key for the patient')
+  }
+  let dek: Uint8Array
+  try {
+    dek = await openRecordKey({
+      envelope,
+      recordId,
+      address: ctx.unit.address,
+      privateKey: ctx.unit.encryptionKeyPair.privateKey,
+    })
+  } catch {
+    throw new BadRequestError(
+      'The envelope has no valid key for the custodian unit',
+      undefined,
+      'NO_CUSTODIAN_KEY',
+    )
+  }
+  const size = (await ctx.store.stat(envelope.manifest)).size
+  if (size > MAX_MANIFEST_BYTES) throw new BadRequestError('The manifest is too large')
+  const chunks: Uint8Array[] = []
+  for await (const chunk of ctx.store.cat(envelope.manifest)) chunks.push(chunk)
+  const manifest = decodeManifest(await openBytes(concat(chunks), { dek }))
+  if (
+    manifest.patient.address !== envelope.patient ||
+    manifest.uploader !== envelope.uploader ||
+    manifest.kind !== envelope.kind ||
+    manifest.unit !== envelope.unit
+  ) {
+    throw new BadRequestError('The manifest does not match the envelope')
+  }
+  const expected = new Set([envelope.manifest.toString(), ...manifest.files.map((f) => f.cid.toString())])
+  const submitted = new Set(blobs.map((b) => b.toString()))
+  if (expected.size !== submitted.size || [...expected].some((cid) => !submitted.has(cid))) {
+    throw new BadRequestError('The blobs submitted differ from the files in the manifest')
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.')}: ${i.message}`)
+    .join('; ')
+}
+
+export function decodeBase64(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new BadRequestError('Invalid base64')
+  return new Uint8Array(Buffer.from(text, 'base64'))
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64')
+}
