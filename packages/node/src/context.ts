@@ -54,6 +54,8 @@ export type ChainReader = {
   grant(patient: Address, grantee: Address): Promise<GrantView>
   emergencyUntil(medic: Address, patient: Address): Promise<number>
   blockNumber(): Promise<bigint>
+  /** The chain's clock (latest block timestamp, seconds): grants expire by it, not by this machine's. */
+  now(): Promise<number>
 }
 
 export type UnitIdentity = {

@@ -1,4 +1,4 @@
-import { createGrant, getGrant, revokeAccess, rotateRecordKey } from '@pcmims/core'
+import { createGrant, getChainTime, getGrant, revokeAccess, rotateRecordKey } from '@pcmims/core'
 import { getAddress, type Hex, isAddress } from 'viem'
 import type { Command, CommandContext } from '../command.js'
 import { flag, str, strs } from '../command.js'
@@ -35,7 +35,7 @@ export const grant: Command = {
     if (kinds.length && records.length) throw new UsageError('Give --kind or --record, not both')
     const seconds = parseDuration(str(ctx, 'expires') ?? '30d')
     const client = await connect(ctx.global)
-    const expiresAt = Math.floor(Date.now() / 1000) + seconds
+    const expiresAt = (await getChainTime(client.publicClient)) + seconds
     const result = await createGrant(client, {
       grantee,
       kinds,

@@ -1,4 +1,4 @@
-import { declareEmergency, Purpose, requestAccess, respondToRequest } from '@pcmims/core'
+import { declareEmergency, getChainTime, Purpose, requestAccess, respondToRequest } from '@pcmims/core'
 import { getAddress, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { flag, str, strs } from '../command.js'
@@ -90,7 +90,7 @@ export const respond: Command = {
     if (flag(ctx, 'approve') === flag(ctx, 'deny'))
       throw new UsageError('Give exactly one of --approve and --deny')
     const client = await connect(ctx.global)
-    const expiresAt = Math.floor(Date.now() / 1000) + parseDuration(str(ctx, 'expires') ?? '30d')
+    const expiresAt = (await getChainTime(client.publicClient)) + parseDuration(str(ctx, 'expires') ?? '30d')
     const result = await respondToRequest(client, {
       requestId: BigInt(id),
       approve: flag(ctx, 'approve'),

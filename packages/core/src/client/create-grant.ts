@@ -8,6 +8,7 @@ import { encodeKeyBundle, type KeyBundle } from '../records/key-bundle.js'
 import { recordIdFromCid } from '../records/record-id.js'
 import { recordWrapContext } from '../records/record-keys.js'
 import type { RecordKind } from '../records/schema-helpers.js'
+import { getChainTime } from './chain-time.js'
 import { PreconditionError } from './errors.js'
 import { listRecords } from './list-records.js'
 import { closeRecord, openRecord } from './open-record.js'
@@ -55,7 +56,7 @@ export async function createGrant(
       details: `${grantee}: ${participant.status}`,
     })
   }
-  if (params.expiresAt <= Math.floor(Date.now() / 1000))
+  if (params.expiresAt <= (await getChainTime(client.publicClient)))
     throw new PreconditionError('The expiry is in the past')
   const scope = params.records?.length ? 'Records' : params.kinds?.length ? 'Kinds' : 'All'
   const mask = scope === 'Kinds' ? kindMask(params.kinds ?? []) : 0

@@ -1,3 +1,4 @@
+export { getChainTime } from './chain-time.js'
 export {
   type CreateGrantParameters,
   type CreateGrantReturnType,

@@ -3,6 +3,7 @@ import type { Hex } from 'viem'
 import { approveRequest } from '../chain/approve-request.js'
 import { denyRequest } from '../chain/deny-request.js'
 import { getRequest } from '../chain/get-request.js'
+import { getChainTime } from './chain-time.js'
 import { prepareKeyBundle } from './create-grant.js'
 import { PreconditionError } from './errors.js'
 import type { PcmimsClient } from './pcmims-client.js'
@@ -37,7 +38,7 @@ export async function respondToRequest(
     })
     return { hash: receipt.hash, gasUsed: receipt.gasUsed }
   }
-  const expiresAt = params.expiresAt ?? Math.floor(Date.now() / 1000) + 30 * 24 * 3600
+  const expiresAt = params.expiresAt ?? (await getChainTime(client.publicClient)) + 30 * 24 * 3600
   const scope = request.scope === 'Kinds' ? 'Kinds' : 'All'
   const prepared = await prepareKeyBundle(client, {
     grantee: request.requestor,

@@ -18,6 +18,7 @@ import {
 } from '../records/manifest.js'
 import { wrapForRecipients } from '../records/record-keys.js'
 import type { RecordKind } from '../records/schema-helpers.js'
+import { getChainTime } from './chain-time.js'
 import { PreconditionError } from './errors.js'
 import { iterableToStream } from './node-client.js'
 import type { PcmimsClient } from './pcmims-client.js'
@@ -193,7 +194,7 @@ type GrantListing = {
 export async function standingGrantees(client: PcmimsClient, patient: Address, kind: RecordKind) {
   const listing = await client.node.json<GrantListing>('GET', '/api/v1/grants', { query: { patient } })
   const out: Array<{ address: Address; role: 'grantee'; publicKey: Uint8Array }> = []
-  const now = Math.floor(Date.now() / 1000)
+  const now = await getChainTime(client.publicClient)
   for (const candidate of listing.grants) {
     const grant = await getGrant(client.publicClient, {
       contract: client.config.contract,

@@ -80,5 +80,6 @@ export function createChainReader(publicClient: PublicClient, contract: Address)
     emergencyUntil: (medic, patient) =>
       guarded(async () => (await getEmergency(publicClient, { contract, medic, patient })).until),
     blockNumber: () => guarded(() => publicClient.getBlockNumber({ cacheTime: 0 })),
+    now: () => guarded(async () => Number((await publicClient.getBlock({ blockTag: 'latest' })).timestamp)),
   }
 }

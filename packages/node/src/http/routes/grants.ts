@@ -41,7 +41,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     const grantee = c.req.query('grantee') ? parseAddress(c.req.query('grantee'), 'grantee') : undefined
     if (caller !== patient && caller !== grantee) await requireParticipant(ctx, caller, ['Uploader', 'Unit'])
     await ctx.indexer.syncOnce()
-    const now = Math.floor(Date.now() / 1000)
+    const now = await ctx.chain.reader.now()
     const rows = ctx.db
       .prepare(
         `SELECT * FROM grants WHERE patient = ? ${grantee ? 'AND grantee = ?' : ''} AND scope != 'None' AND expires_at > ?
@@ -79,7 +79,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     const row = ctx.db
       .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ?')
       .get(patient.toLowerCase(), grantee.toLowerCase()) as GrantRow | undefined
-    const now = Math.floor(Date.now() / 1000)
+    const now = await ctx.chain.reader.now()
     if (!row || row.scope === 'None' || row.expires_at <= now) throw new AccessDeniedError('No active grant')
     if (!row.key_bundle || /^0x0+$/.test(row.key_bundle))
       throw new NotFoundError('This grant has no key bundle')

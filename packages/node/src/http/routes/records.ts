@@ -215,7 +215,7 @@ async function requireListingBasis(ctx: NodeContext, caller: Address, patient: A
   if (participant.status !== 'Approved')
     throw new AccessDeniedError(`This account is not approved (status: ${participant.status})`)
   if (participant.role === 'Unit') return
-  const now = Math.floor(Date.now() / 1000)
+  const now = await ctx.chain.reader.now()
   const grant = await ctx.chain.reader.grant(patient, caller)
   if (grant.scope !== 'None' && grant.expiresAt > now) return
   if (participant.role === 'Medic' && (await ctx.chain.reader.emergencyUntil(caller, patient)) > now) return
