@@ -1,4 +1,3 @@
-import { loadConfig, startNode } from '@pcmims/node'
 import type { Command } from '../command.js'
 import { str } from '../command.js'
 import { UsageError } from '../io.js'
@@ -22,6 +21,8 @@ export const start: Command = {
     config: { type: 'string' },
   },
   async run(ctx) {
+    // Loaded here, not at the top: the node pulls in Helia and friends, which client commands never need.
+    const { loadConfig, startNode } = await import('@pcmims/node')
     const chainPort = port(str(ctx, 'chain-port'), '--chain-port')
     const config = loadConfig({
       overrides: {
