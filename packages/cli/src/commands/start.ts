@@ -22,7 +22,7 @@ export const start: Command = {
   },
   async run(ctx) {
     // Loaded here, not at the top: the node pulls in Helia and friends, which client commands never need.
-    const { loadConfig, startNode } = await import('@pcmims/node')
+    const { createLogger, loadConfig, startNode } = await import('@pcmims/node')
     const chainPort = port(str(ctx, 'chain-port'), '--chain-port')
     const config = loadConfig({
       overrides: {
@@ -33,7 +33,11 @@ export const start: Command = {
       },
       ...(str(ctx, 'config') ? { configFile: str(ctx, 'config') } : {}),
     })
-    const node = await startNode({ config })
+    // Logs go to stderr, so stdout carries only the summary (one JSON document with --json).
+    const node = await startNode({
+      config,
+      logger: createLogger({ level: config.logLevel, destination: process.stderr }),
+    })
     const accounts = node.devAccounts.map(({ privateKey: _secret, ...rest }) => rest)
     ctx.io.result(
       {

@@ -1,0 +1,31 @@
+export {
+  type CreateBlobStoreParameters,
+  type CreateBlobStoreReturnType,
+  createBlobStore,
+} from './create-blob-store.js'
+export {
+  BlockNotFoundError,
+  CidMismatchError,
+  InvalidBlockError,
+  InvalidRangeError,
+  StoreClosedError,
+  StoreLockedError,
+  TooLargeError,
+} from './errors.js'
+export {
+  CHUNK_SIZE,
+  type CreateHeliaBlobStoreParameters,
+  createHeliaBlobStore,
+  MAX_DAG_CBOR_BYTES,
+} from './helia-blob-store.js'
+export type {
+  AddParameters,
+  AddReturnType,
+  BlobStore,
+  CatParameters,
+  GcReturnType,
+  Pin,
+  PutBlockParameters,
+  SignalParameters,
+  StatReturnType,
+} from './types.js'
