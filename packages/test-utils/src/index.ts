@@ -1,1 +1,28 @@
-export {}
+export {
+  ANVIL_MNEMONIC,
+  type StartTestChainParameters,
+  startTestChain,
+  TEST_CHAIN_ID,
+  type TestChain,
+  type TestWalletClient,
+} from './anvil.js'
+export {
+  approveParticipant,
+  type DeployTestContractsParameters,
+  deployTestContracts,
+  newParticipant,
+  randomKey,
+  registerParticipant,
+  type SetupUnitParameters,
+  setupUnit,
+  type TestParticipant,
+  type TestRole,
+  type TestUnit,
+} from './deploy.js'
+export {
+  identity,
+  type StartTestNodeParameters,
+  startTestNode,
+  type TestIdentity,
+  type TestNode,
+} from './test-node.js'

@@ -221,6 +221,12 @@ function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint
         )
         break
       case 'RecordRotated':
+        // The replacement keeps the patient, kind, uploader and custodian of the record it replaces.
+        db.prepare(
+          `INSERT INTO records (id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash)
+           SELECT ?, patient, uploader, kind, unit_index, ?, ?, ? FROM records WHERE id = ?
+           ON CONFLICT (id) DO NOTHING`,
+        ).run(event.args.newId, time, block, event.transactionHash, event.args.oldId)
         db.prepare('UPDATE records SET superseded_by = ? WHERE id = ?').run(
           event.args.newId,
           event.args.oldId,

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Kind, Role, Scope, Status} from "./PcmimsTypes.sol";
+
+/// Every state change emits exactly one of these (a Records-scope grant also lists its record ids).
+/// Indexed topics are the addresses a wallet filters on without an indexer; the rest is data (cheaper).
+interface IPcmimsEvents {
+    event GovernanceTransferStarted(address indexed governance, address indexed pendingGovernance);
+    event GovernanceTransferred(address indexed previousGovernance, address indexed governance);
+
+    event UnitAdmitted(address indexed unit, uint32 unitIndex, bytes32 encryptionKey);
+    event ParticipantRegistered(address indexed account, address indexed unit, Role role, bytes32 encryptionKey);
+    /// `by` is the unit (staff, patients) or the governance (units).
+    event ParticipantStatusChanged(address indexed account, address indexed by, Status status);
+    event EncryptionKeySet(address indexed account, bytes32 encryptionKey);
+
+    event RecordAnchored(
+        bytes32 indexed id, address indexed patient, address uploader, Kind kind, uint32 unitIndex
+    );
+    event RecordRotated(bytes32 indexed oldId, bytes32 indexed newId);
+
+    event GrantSet(
+        address indexed patient,
+        address indexed grantee,
+        Scope scope,
+        uint16 kindMask,
+        uint40 expiresAt,
+        uint8 flags,
+        uint32 epoch,
+        bytes32 keyBundle
+    );
+    /// Emitted right after `GrantSet` for a Records-scope grant: the records of that epoch.
+    event GrantRecords(address indexed patient, address indexed grantee, uint32 epoch, bytes32[] recordIds);
+    event GrantRevoked(address indexed patient, address indexed grantee, uint32 epoch);
+
+    event AccessRequested(
+        uint256 indexed id,
+        address indexed requestor,
+        address indexed patient,
+        Scope scope,
+        uint16 kindMask,
+        uint8 purposeCode,
+        bytes32 details
+    );
+    event RequestApproved(uint256 indexed id, address indexed patient, address indexed requestor);
+    event RequestDenied(uint256 indexed id, address indexed patient, address indexed requestor);
+
+    event EmergencyDeclared(
+        address indexed medic, address indexed patient, uint32 unitIndex, uint8 reasonCode, uint40 until
+    );
+    event EmergencyEnded(address indexed medic, address indexed patient);
+}
