@@ -80,4 +80,6 @@ export type NodeContext = {
   outbox: Outbox
   indexer: Indexer
   version: string
+  /** Development-only helpers of the embedded chain; absent on a real network. */
+  dev?: { fund(address: Address): Promise<void> } | undefined
 }

@@ -194,8 +194,21 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       outbox,
       indexer,
       version: NODE_VERSION,
+      dev:
+        embedded && config.dev
+          ? {
+              // New accounts on the development chain need gas for their first transaction.
+              fund: async (address) => {
+                await publicClient.request({
+                  method: 'anvil_setBalance' as never,
+                  params: [address, '0x56BC75E2D63100000'] as never,
+                })
+              },
+            }
+          : undefined,
     }
-    if (embedded?.freshDeployment) await outbox.recheckConfirmed()
+    // An embedded chain restarts from its last state dump, which may predate anchors already acknowledged.
+    if (embedded) await outbox.recheckConfirmed()
     await indexer.syncOnce()
     indexer.start()
     cleanups.push(() => indexer.stop())

@@ -26,6 +26,10 @@ export const register: Command = {
     if (!unit || !isAddress(unit, { strict: false }))
       throw new UsageError('--unit must be the address of a health unit')
     const client = await connect(ctx.global)
+    if ((await client.publicClient.getBalance({ address: client.account.address })) === 0n) {
+      // A brand-new account has no gas. The embedded development node funds it; a real network does not.
+      await client.node.json('POST', '/api/v1/dev/fund').catch(() => undefined)
+    }
     const receipt = await registerParticipant(client.walletClient, {
       contract: client.config.contract,
       unit: getAddress(unit),

@@ -1,6 +1,7 @@
 import type { pcmimsAbi } from '@pcmims/contracts'
 import { ContractFunctionRevertedError, type Hash, BaseError as ViemBaseError } from 'viem'
 import { BaseError } from '../errors/base-error.js'
+import { toTransactionError } from './transaction-errors.js'
 
 /** Names of the contract's custom errors, straight from the ABI. */
 export type PcmimsErrorName = Extract<(typeof pcmimsAbi)[number], { type: 'error' }>['name']
@@ -107,7 +108,7 @@ export class TransactionRevertedError extends BaseError {
 export function toContractCallError(error: unknown, functionName: string): unknown {
   if (!(error instanceof ViemBaseError)) return error
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
-  if (!(reverted instanceof ContractFunctionRevertedError)) return error
+  if (!(reverted instanceof ContractFunctionRevertedError)) return toTransactionError(error)
   const name = reverted.data?.errorName
   if (name && isPcmimsErrorName(name)) {
     return new ContractCallError({

@@ -111,3 +111,4 @@ export {
   type TransferGovernanceReturnType,
   transferGovernance,
 } from './transfer-governance.js'
+export { ChainTransactionError, toTransactionError } from './transaction-errors.js'

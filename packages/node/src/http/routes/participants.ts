@@ -1,11 +1,20 @@
 import type { Hono } from 'hono'
 import { getAddress } from 'viem'
 import type { NodeContext } from '../../context.js'
-import { authenticateStreaming } from '../authenticate.js'
-import { AccessDeniedError } from '../errors.js'
+import { authenticateStreaming, authenticateWithBody } from '../authenticate.js'
+import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
 
 export function participantRoutes(app: Hono, ctx: NodeContext): void {
+  // Development chain only: gives the signing account 100 ETH so it can register.
+  app.post('/api/v1/dev/fund', async (c) => {
+    const { caller } = await authenticateWithBody(c, ctx, 1024)
+    if (!ctx.dev) throw new NotFoundError('This node runs on a real network: fund accounts there')
+    await ctx.dev.fund(caller)
+    ctx.logger.info({ account: caller }, 'development account funded')
+    return c.json({ address: caller, funded: true })
+  })
+
   // Public chain facts about one account (role, status, unit, encryption key).
   app.get('/api/v1/participants/:address', async (c) => {
     const address = parseAddress(c.req.param('address'), 'address')
