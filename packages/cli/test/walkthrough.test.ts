@@ -1,15 +1,11 @@
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startTestNode, type TestNode } from '@pcmims/test-utils'
+import { runCli, startTestNode, type TestNode } from '@pcmims/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-const CLI = fileURLToPath(new URL('../bin/pcmims.js', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/dicom/valid/', import.meta.url))
-
-type Result = { code: number; stdout: string; stderr: string; json: any }
 
 /** The README's walkthrough, command by command, through the real CLI in child processes. */
 describe('pcmims CLI walkthrough', () => {
@@ -18,32 +14,8 @@ describe('pcmims CLI walkthrough', () => {
   let keystore: (role: string) => string
   let pass: (role: string) => string
 
-  function cli(args: string[], passphrase?: string): Promise<Result> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--json', '--node', t.node.url], {
-        env: { ...process.env, ...(passphrase ? { PCMIMS_PASSPHRASE: passphrase } : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (d) => {
-        stdout += d
-      })
-      child.stderr.on('data', (d) => {
-        stderr += d
-      })
-      child.on('error', reject)
-      child.on('close', (code) => {
-        let json: unknown
-        try {
-          json = JSON.parse(code === 0 ? stdout : stderr)
-        } catch {
-          json = undefined
-        }
-        resolve({ code: code ?? -1, stdout, stderr, json })
-      })
-    })
-  }
+  const cli = (args: string[], passphrase?: string) =>
+    runCli([...args, '--json', '--node', t.node.url], passphrase ? { PCMIMS_PASSPHRASE: passphrase } : {})
 
   const as = (role: string, args: string[]) => cli([...args, '--keystore', keystore(role)], pass(role))
 

@@ -22,6 +22,12 @@ export const GrantFlag = { Download: 1, DeidentifiedOnly: 2 } as const
 export type GrantFlag = keyof typeof GrantFlag
 export const GRANT_FLAGS_MASK = 3
 
+/**
+ * Bit offsets of the packed grant terms, low bits first: the `Grant` storage slot, which `GrantSet` logs as
+ * `terms`. Widths: expiresAt 40, kindMask 16, scope 8, flags 8, epoch 32 bits.
+ */
+export const GrantTermsBits = { expiresAt: 0, kindMask: 40, scope: 56, flags: 64, epoch: 72 } as const
+
 /** Purpose code of an access request (`MAX_PURPOSE_CODE` = 4 on chain). */
 export const Purpose = { Treatment: 0, Research: 1, Insurance: 2, Legal: 3, Other: 4 } as const
 export type Purpose = keyof typeof Purpose

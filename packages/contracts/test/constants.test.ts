@@ -5,6 +5,7 @@ import { readSources } from '../scripts/solc-build.mjs'
 import {
   GRANT_FLAGS_MASK,
   GrantFlag,
+  GrantTermsBits,
   KIND_MASK_ALL,
   Kind,
   MAX_EMERGENCY_DURATION,
@@ -85,6 +86,15 @@ describe('constants mirror the contract', () => {
     expect(Number(constants.get('MAX_PURPOSE_CODE'))).toBe(Math.max(...Object.values(Purpose)))
     expect(constants.get('MAX_EMERGENCY_DURATION')).toBe('4')
     expect(MAX_EMERGENCY_DURATION).toBe(4 * 3600)
+  })
+
+  it('grant terms bit offsets match the packed-slot constants', () => {
+    expect(GrantTermsBits.expiresAt).toBe(0)
+    expect(Number(constants.get('MASK_40'))).toBe(2 ** GrantTermsBits.kindMask - 1)
+    expect(Number(constants.get('G_KIND_MASK'))).toBe(GrantTermsBits.kindMask)
+    expect(Number(constants.get('G_SCOPE'))).toBe(GrantTermsBits.scope)
+    expect(Number(constants.get('G_FLAGS'))).toBe(GrantTermsBits.flags)
+    expect(Number(constants.get('G_EPOCH'))).toBe(GrantTermsBits.epoch)
   })
 
   it('the ABI types enum parameters as uint8 with the enum as internal type', () => {

@@ -174,23 +174,34 @@ describe('governance handover', () => {
     expect(await t.read('governance')).toBe(g)
   })
 
-  it('governance holds no patient powers: it cannot grant, and it has no access', async () => {
-    const unit = await setupUnit(chain, { roles: { patient: 1, uploader: 1 } })
+  it('governance holds no patient powers: its grants are inert, and it has no access', async () => {
+    const unit = await setupUnit(chain, { roles: { patient: 1, uploader: 1, requestor: 1 } })
     const g = chain.governance.address
+    const patient = unit.patients[0]!.address
+    const reader = unit.requestors[0]!.address
+    const id = `0x${'ab'.repeat(32)}` as const
+    await t.write(unit.uploaders[0]!, 'anchorRecord', [id, patient, unit.uploaders[0]!.address, 1])
+    // Anyone may write grants of its own; they only apply to records whose patient is the grantor.
+    const r = await t.write(t.governance, 'grant', [
+      reader,
+      1,
+      0,
+      [],
+      (await chain.now()) + 3600,
+      0,
+      ZERO_HASH,
+    ])
+    expect(eventOf(r, 'GrantSet')).toMatchObject({ patient: g, grantee: reader })
+    expect(await t.read('canAccess', [reader, id])).toBe(false)
+    expect(await t.read('canAccess', [g, id])).toBe(false)
     await t.expectRevert(
       g,
       'grant',
-      [unit.patients[0]!.address, 1, 0, [], (await chain.now()) + 3600, 0, ZERO_HASH],
-      'NotApprovedParticipant',
-      [g, Role.Patient],
+      [reader, 3, 0, [id], (await chain.now()) + 3600, 0, ZERO_HASH],
+      'NotRecordPatient',
+      [id, g],
     )
-    const id = `0x${'ab'.repeat(32)}` as const
-    await t.write(unit.uploaders[0]!, 'anchorRecord', [
-      id,
-      unit.patients[0]!.address,
-      unit.uploaders[0]!.address,
-      1,
-    ])
-    expect(await t.read('canAccess', [g, id])).toBe(false)
+    await t.write(unit.patients[0]!, 'grant', [reader, 1, 0, [], (await chain.now()) + 3600, 0, ZERO_HASH])
+    expect(await t.read('canAccess', [reader, id])).toBe(true)
   })
 })

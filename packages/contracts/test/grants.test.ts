@@ -6,8 +6,8 @@ import {
   type TestUnit,
 } from '@pcmims/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Kind, kindMask, Role, Scope } from '../src/index.js'
-import { bind, eventOf, randomId, ZERO_ADDRESS, ZERO_HASH } from './helpers.js'
+import { Kind, kindMask, Scope } from '../src/index.js'
+import { bind, eventOf, grantSetOf, randomId, ZERO_ADDRESS, ZERO_HASH } from './helpers.js'
 
 let chain: TestChain
 let t: ReturnType<typeof bind>
@@ -39,7 +39,7 @@ describe('grant', () => {
     const expiresAt = await later()
     const bundle = randomId()
     const r1 = await t.write(patient, 'grant', [medic, Scope.All, 0, [], expiresAt, 1, bundle])
-    expect(eventOf(r1, 'GrantSet')).toEqual({
+    expect(grantSetOf(r1)).toEqual({
       patient: patient.address,
       grantee: medic,
       scope: Scope.All,
@@ -59,7 +59,7 @@ describe('grant', () => {
     })
     const mask = kindMask(['CT', 'MRI'])
     const r2 = await t.write(patient, 'grant', [medic, Scope.Kinds, mask, [], expiresAt + 10, 3, ZERO_HASH])
-    expect(eventOf(r2, 'GrantSet')).toMatchObject({ scope: Scope.Kinds, kindMask: mask, flags: 3, epoch: 2 })
+    expect(grantSetOf(r2)).toMatchObject({ scope: Scope.Kinds, kindMask: mask, flags: 3, epoch: 2 })
     const r3 = await t.write(patient, 'grant', [
       medic,
       Scope.Records,
@@ -69,7 +69,7 @@ describe('grant', () => {
       0,
       bundle,
     ])
-    expect(eventOf(r3, 'GrantSet')).toMatchObject({ scope: Scope.Records, epoch: 3 })
+    expect(grantSetOf(r3)).toMatchObject({ scope: Scope.Records, epoch: 3 })
     expect(eventOf(r3, 'GrantRecords')).toEqual({
       patient: patient.address,
       grantee: medic,
@@ -108,13 +108,67 @@ describe('grant', () => {
     ])
   })
 
-  it('only an Approved patient grants', async () => {
-    const medic = unit.medics[0]!
-    const args = [unit.medics[1]!.address, Scope.All, 0, [], await later(), 0, ZERO_HASH]
-    await t.expectRevert(medic, 'grant', args, 'NotApprovedParticipant', [medic.address, Role.Patient])
-    await t.expectRevert(unit, 'grant', args, 'NotApprovedParticipant', [unit.address, Role.Patient])
+  it('a grant by an address that is not an Approved patient succeeds but gives no access', async () => {
+    const snap = await chain.snapshot()
+    const reader = unit.requestors[0]!.address // access only through a grant: no custody, no emergency
+    const noAccess = async () => {
+      expect(await t.read('canAccessBatch', [reader, records])).toEqual(records.map(() => false))
+    }
+    await noAccess()
     const pending = await registerParticipant(chain, unit.address, 'patient')
-    await t.expectRevert(pending, 'grant', args, 'NotApprovedParticipant', [pending.address, Role.Patient])
+    const strangerAccount = await chain.newAccount()
+    const stranger = { account: strangerAccount, wallet: chain.walletClientFor(strangerAccount) }
+    for (const [who, from] of [
+      ['medic', unit.medics[0]!],
+      ['unit', unit],
+      ['pending patient', pending],
+      ['unregistered address', stranger],
+    ] as const) {
+      const expiresAt = await later()
+      const r = await t.write(from, 'grant', [reader, Scope.All, 0, [], expiresAt, 1, ZERO_HASH])
+      expect(grantSetOf(r), who).toMatchObject({ patient: from.account.address, grantee: reader, epoch: 1 })
+      expect(await t.read<G>('grantOf', [from.account.address, reader]), who).toMatchObject({
+        scope: Scope.All,
+        expiresAt,
+      })
+      await noAccess()
+      // Records scope still requires the grantor to be each record's patient.
+      await t.expectRevert(
+        from,
+        'grant',
+        [reader, Scope.Records, 0, [records[0]], expiresAt, 0, ZERO_HASH],
+        'NotRecordPatient',
+        [records[0], from.account.address],
+      )
+    }
+    // The same grant by the records' patient does give access (so the checks above can fail).
+    await t.write(unit.patients[0]!, 'grant', [reader, Scope.All, 0, [], await later(), 1, ZERO_HASH])
+    expect(await t.read('canAccessBatch', [reader, records])).toEqual(records.map(() => true))
+    await chain.revert(snap)
+  })
+
+  it('a suspended patient still grants, and the grant applies (patient sovereignty)', async () => {
+    const snap = await chain.snapshot()
+    const p = unit.patients[0]!
+    const reader = unit.requestors[0]!.address
+    await t.write(unit, 'suspend', [p.address])
+    expect(await t.read('canAccess', [reader, records[1]])).toBe(false)
+    const r = await t.write(p, 'grant', [
+      reader,
+      Scope.Kinds,
+      kindMask(['CT']),
+      [],
+      await later(),
+      0,
+      ZERO_HASH,
+    ])
+    expect(grantSetOf(r)).toMatchObject({
+      patient: p.address,
+      scope: Scope.Kinds,
+      kindMask: kindMask(['CT']),
+    })
+    expect(await t.read('canAccessBatch', [reader, records])).toEqual([false, true, false])
+    await chain.revert(snap)
   })
 
   it('validates grantee, expiry, flags, scope, mask and records', async () => {
@@ -192,7 +246,7 @@ describe('revoke', () => {
       epoch: 2,
     })
     const again = await t.write(p, 'grant', [m, Scope.All, 0, [], await later(), 0, ZERO_HASH])
-    expect(eventOf(again, 'GrantSet').epoch).toBe(3)
+    expect(grantSetOf(again).epoch).toBe(3)
   })
 
   it('needs an active grant: never granted, already revoked, or expired', async () => {

@@ -5,15 +5,16 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   type Hex,
+  type ParseEventLogsReturnType,
   parseEventLogs,
   type TransactionReceipt,
   toHex,
 } from 'viem'
 import { expect } from 'vitest'
-import { pcmimsAbi } from '../src/index.js'
+import { GrantTermsBits, pcmimsAbi } from '../src/index.js'
 
 type Abi = typeof pcmimsAbi
-export type DecodedEvent = ReturnType<typeof parseEventLogs<Abi, undefined, true>>[number]
+export type DecodedEvent = ParseEventLogsReturnType<Abi, undefined, true>[number]
 type Sender = TestParticipant | { account: Account; wallet: TestParticipant['wallet'] }
 
 export type WriteResult = { receipt: TransactionReceipt; events: DecodedEvent[]; gasUsed: bigint }
@@ -96,6 +97,26 @@ export function eventOf(result: WriteResult, eventName: string) {
   ).toHaveLength(1)
   // biome-ignore lint/suspicious/noExplicitAny: event args are checked field by field in the tests
   return found[0]!.args as any
+}
+
+/**
+ * The single `GrantSet` of a write with its packed `terms` split into the fields (as numbers, like the old
+ * per-field event), checking that the unused high bits are zero.
+ */
+export function grantSetOf(result: WriteResult) {
+  const { terms, ...rest } = eventOf(result, 'GrantSet') as { terms: bigint }
+  expect(typeof terms).toBe('bigint')
+  expect(terms >> BigInt(GrantTermsBits.epoch + 32), 'GrantSet.terms: bits above the epoch').toBe(0n)
+  const field = (offset: number, bits: number) =>
+    Number((terms >> BigInt(offset)) & ((1n << BigInt(bits)) - 1n))
+  return {
+    ...rest,
+    scope: field(GrantTermsBits.scope, 8),
+    kindMask: field(GrantTermsBits.kindMask, 16),
+    expiresAt: field(GrantTermsBits.expiresAt, 40),
+    flags: field(GrantTermsBits.flags, 8),
+    epoch: field(GrantTermsBits.epoch, 32),
+  }
 }
 
 export function randomId(): Hex {

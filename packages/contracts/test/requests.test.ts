@@ -7,7 +7,7 @@ import {
 } from '@pcmims/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kind, Purpose, RequestStatus, Role, Scope } from '../src/index.js'
-import { bind, eventOf, randomId, ZERO_ADDRESS, ZERO_HASH } from './helpers.js'
+import { bind, eventOf, grantSetOf, randomId, ZERO_ADDRESS, ZERO_HASH } from './helpers.js'
 
 let chain: TestChain
 let t: ReturnType<typeof bind>
@@ -135,7 +135,7 @@ describe('approveRequest / denyRequest', () => {
       patient: patient.address,
       requestor: unit.requestors[1]!.address,
     })
-    expect(eventOf(r, 'GrantSet')).toEqual({
+    expect(grantSetOf(r)).toEqual({
       patient: patient.address,
       grantee: unit.requestors[1]!.address,
       scope: Scope.Kinds,

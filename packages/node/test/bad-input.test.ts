@@ -14,9 +14,8 @@ import {
   uploadRecord,
   WrongPassphraseError,
 } from '@pcmims/core'
-import { startTestNode, type TestNode } from '@pcmims/test-utils'
+import { runCli, startTestNode, type TestNode } from '@pcmims/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli } from './cli.js'
 import { collect, FIXTURES, memoryFile } from './helpers.js'
 import { enrol } from './participants.js'
 
@@ -229,7 +228,7 @@ describe('bad input gives a clear error and anchors nothing', () => {
         if (!String(input).endsWith(`/api/v1/records/${recordId}`)) return response
         const body = (await response.json()) as { envelope: string }
         const bytes = Buffer.from(body.envelope, 'base64')
-        bytes[bytes.length - 2] ^= 0x01
+        bytes.writeUInt8(bytes.readUInt8(bytes.length - 2) ^ 0x01, bytes.length - 2)
         return new Response(JSON.stringify({ ...body, envelope: bytes.toString('base64') }), { status: 200 })
       })
       await expect(openRecord(client, { recordId })).rejects.toBeInstanceOf(IntegrityError)

@@ -1,5 +1,6 @@
 import { signRequest, UNSIGNED_PAYLOAD, uploadRecord } from '@pcmims/core'
 import { startTestNode, type TestNode } from '@pcmims/test-utils'
+import type { LocalAccount } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { memoryFile } from './helpers.js'
@@ -37,7 +38,7 @@ describe('the node refuses malformed requests', () => {
     path: string,
     body?: Uint8Array | string,
     options: {
-      account?: ReturnType<typeof privateKeyToAccount>
+      account?: LocalAccount
       timestamp?: number
       digest?: string
       headers?: Record<string, string>
@@ -53,7 +54,7 @@ describe('the node refuses malformed requests', () => {
         .digest('hex')
     const account = options.account ?? t.dev.uploader!.account
     const authorization = await signRequest({
-      account: account as never,
+      account,
       method,
       url,
       bodyDigest: digest,
@@ -61,7 +62,7 @@ describe('the node refuses malformed requests', () => {
     })
     return fetch(url, {
       method,
-      body: bytes ?? null,
+      body: (bytes as BodyInit | undefined) ?? null,
       headers: { authorization, 'content-type': 'application/json', ...options.headers },
     })
   }

@@ -1,3 +1,5 @@
+// The subpath, not the package entry: the entry loads Helia and the whole node.
+import { type StartAnvilReturnType, startAnvil } from '@pcmims/node/anvil'
 import {
   type Account,
   type Address,
@@ -19,9 +21,6 @@ import {
   type PrivateKeyAccount,
   privateKeyToAccount,
 } from 'viem/accounts'
-// @pcmims/node does not export its chain module from the package entry yet; its built output is imported by
-// path (same depth from src/ and dist/, so this works from vitest and from the compiled package).
-import { type StartAnvilReturnType, startAnvil } from '../../node/dist/chain/anvil.js'
 import { deployTestContracts } from './deploy.js'
 
 /** anvil's and Hardhat's well-known development mnemonic. Never use these keys outside a dev chain. */

@@ -16,7 +16,6 @@ import {
     Record,
     RecordNotFound,
     RecordSuperseded,
-    Role,
     Scope
 } from "../PcmimsTypes.sol";
 import {PcmimsStorage} from "./PcmimsStorage.sol";
@@ -25,6 +24,11 @@ import {PcmimsStorage} from "./PcmimsStorage.sol";
 abstract contract GrantsModule is PcmimsStorage {
     /// Creates or replaces the caller's grant to `grantee`. Each call starts a new epoch, so the record set of a
     /// previous Records-scope grant stops counting. `keyBundle` (digest of the key bundle's CID) is only logged.
+    ///
+    /// The caller's participant status is deliberately not checked (nor in `revoke`). Patient sovereignty: a unit
+    /// suspending a patient must not take away the patient's control over their own data. And a grant written by
+    /// an address that is not a patient is inert: a grant only applies to records whose patient is the grantor,
+    /// and a record can only be anchored for an Approved patient (rotation keeps the patient).
     function grant(
         address grantee,
         Scope scope,
@@ -34,7 +38,6 @@ abstract contract GrantsModule is PcmimsStorage {
         uint8 flags,
         bytes32 keyBundle
     ) external {
-        _requireApproved(msg.sender, Role.Patient);
         if ((scope == Scope.Records) != (recordIds.length != 0)) revert InvalidScope(scope);
         uint32 epoch = _setGrant(msg.sender, grantee, scope, kindMask, expiresAt, flags, keyBundle);
         if (scope == Scope.Records) _grantRecords(grantee, recordIds, epoch);
@@ -81,7 +84,7 @@ abstract contract GrantsModule is PcmimsStorage {
         emit GrantRecords(msg.sender, grantee, epoch, recordIds);
     }
 
-    /// Validates and stores the grant terms (the caller checked the patient) and emits `GrantSet`.
+    /// Validates and stores the grant terms and emits `GrantSet` with the stored word as its `terms`.
     function _setGrant(
         address patient,
         address grantee,
@@ -107,7 +110,7 @@ abstract contract GrantsModule is PcmimsStorage {
         assembly ("memory-safe") {
             sstore(g.slot, word)
         }
-        emit GrantSet(patient, grantee, scope, kindMask, expiresAt, flags, epoch, keyBundle);
+        emit GrantSet(patient, grantee, word, keyBundle);
     }
 
     /// Kinds needs a non-zero mask of known kinds; other scopes carry no mask, so stored terms stay canonical.

@@ -6,7 +6,7 @@ import {
   type TestChain,
   type TestParticipant,
 } from '@pcmims/test-utils'
-import { type Address, type Hex, toHex, zeroAddress } from 'viem'
+import { type Address, type Hex, toHex, zeroAddress, zeroHash } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BaseError } from '../errors/base-error.js'
 import {
@@ -222,9 +222,17 @@ describe('records, grants and access', () => {
       download: true,
     })
     expect(granted.epoch).toBeGreaterThanOrEqual(1)
-    expect(granted.events[0]).toMatchObject({
-      eventName: 'GrantSet',
-      args: { scope: 'Kinds', kindMask: 2, flags: 1 },
+    expect(granted.events[0]).toMatchObject({ eventName: 'GrantSet' })
+    // The packed `terms` word comes out split, under the field names of the grant.
+    expect(granted.events[0]?.args).toEqual({
+      patient: patient.address,
+      grantee: medic.address,
+      scope: 'Kinds',
+      kindMask: 2,
+      expiresAt,
+      flags: 1,
+      epoch: granted.epoch,
+      keyBundle: zeroHash,
     })
     expect(
       await getGrant(chain.publicClient, { contract, patient: patient.address, grantee: medic.address }),
@@ -395,11 +403,11 @@ describe('errors', () => {
     )) as ContractCallError
     expect(error.errorName).toBe('NoActiveGrant')
     expect(error.args).toEqual([patient.address, unit.address])
-    const notPatient = (await grantAccess(medic.wallet, {
+    const notPatient = (await requestAccess(requestor.wallet, {
       contract,
-      grantee: requestor.address,
+      patient: medic.address,
       scope: 'All',
-      expiresAt: (await chain.now()) + 60,
+      purpose: 'Treatment',
     }).catch((e: unknown) => e)) as ContractCallError
     expect(notPatient.errorName).toBe('NotApprovedParticipant')
     expect(notPatient.args).toEqual([medic.address, 2])
@@ -493,6 +501,20 @@ describe('decodePcmimsLogs', () => {
     const registered = events.find((e) => e.eventName === 'ParticipantRegistered')
     if (registered?.eventName !== 'ParticipantRegistered') throw new Error('unreachable')
     expect(['Patient', 'Uploader', 'Medic', 'Requestor']).toContain(registered.args.role)
+    for (const e of events) {
+      if (e.eventName !== 'GrantSet') continue
+      expect(Object.keys(e.args)).toEqual([
+        'patient',
+        'grantee',
+        'scope',
+        'kindMask',
+        'expiresAt',
+        'flags',
+        'epoch',
+        'keyBundle',
+      ])
+      expect(e.args.epoch).toBeGreaterThan(0)
+    }
     const elsewhere = decodePcmimsLogs(logs, { address: '0x0000000000000000000000000000000000000001' as Hex })
     expect(elsewhere).toEqual([])
   })

@@ -106,9 +106,10 @@ export {
   type SuspendParticipantReturnType,
   suspendParticipant,
 } from './suspend-participant.js'
+export { ChainTransactionError, toTransactionError } from './transaction-errors.js'
 export {
   type TransferGovernanceParameters,
   type TransferGovernanceReturnType,
   transferGovernance,
 } from './transfer-governance.js'
-export { ChainTransactionError, toTransactionError } from './transaction-errors.js'
+export { type GrantTerms, unpackGrantTerms } from './unpack-grant-terms.js'

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { mkdir, open, rename } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -13,9 +13,9 @@ export type StartAnvilParameters = {
   /** 0 or undefined: anvil picks a free port and we read it from its banner. */
   port?: number | undefined
   chainId?: number | undefined
-  /** anvil `--state`: loaded on start when the file exists, written on exit and by `dumpState()`. */
+  /** State file: loaded on start when it exists (`--load-state`); written atomically by `dumpState()`, periodically and on `stop()`. */
   statePath?: string | undefined
-  /** anvil `--state-interval`: also dump every N seconds (needs `statePath`). */
+  /** Also dump every N seconds (needs `statePath`). */
   stateInterval?: number | undefined
   mnemonic?: string | undefined
   /** Number of funded dev accounts (anvil default 10). */
@@ -34,7 +34,7 @@ export type StartAnvilReturnType = {
   process: ChildProcess
   /** Fetches the state with `anvil_dumpState` and atomically writes it to `statePath` (no-op without one). */
   dumpState(): Promise<void>
-  /** SIGTERM (anvil writes `--state` on exit), SIGKILL if it has not exited after `timeoutMs` (default 10 s). */
+  /** Dumps the state (if any), then SIGTERM, SIGKILL if it has not exited after `timeoutMs` (default 10 s). */
   stop(options?: { timeoutMs?: number }): Promise<void>
 }
 
@@ -128,8 +128,10 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
   if (params.accounts !== undefined) args.push('--accounts', String(params.accounts))
   if (statePath !== undefined) {
     await mkdir(dirname(statePath), { recursive: true })
-    args.push('--state', statePath)
-    if (params.stateInterval !== undefined) args.push('--state-interval', String(params.stateInterval))
+    // Only load: anvil's own `--state` writing truncates the file in place, so a crash mid-write
+    // leaves a file it cannot read back. Every write goes through dumpState() (temp file, fsync,
+    // rename) instead: periodically, on demand, and before stop().
+    if (existsSync(statePath)) args.push('--load-state', statePath)
   }
 
   // ANVIL_IP_ADDR would override the host we chose; never let the environment widen it.
@@ -157,7 +159,8 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
     hasExited = true
   })
 
-  // Anvil dies with us: on a normal exit of this process it still gets SIGTERM, so it writes its state.
+  // Anvil dies with us: on a normal exit of this process it still gets SIGTERM (the last periodic or
+  // explicit dump is what survives; the node re-checks its anchors on the next start).
   const onParentExit = () => {
     if (!hasExited) child.kill('SIGTERM')
   }
@@ -201,20 +204,51 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
     throw error
   }
 
-  const dumpState = async (): Promise<void> => {
+  let dumping: Promise<void> = Promise.resolve()
+  const dumpOnce = async (): Promise<void> => {
     if (statePath === undefined) return
-    // anvil_dumpState answers hex-encoded gzip of the same JSON `--state` reads and writes.
+    // anvil_dumpState answers hex-encoded gzip of the same JSON `--load-state` reads.
     const hex = await rpc<string>(rpcUrl, 'anvil_dumpState', [])
     if (typeof hex !== 'string' || !hex.startsWith('0x')) {
       throw new AnvilError('anvil_dumpState returned an unexpected value', { code: 'ANVIL_DUMP_FAILED' })
     }
     const json = gunzipSync(Buffer.from(hex.slice(2), 'hex'))
     const tmp = `${statePath}.${process.pid}.tmp`
-    await writeFile(tmp, json)
+    const handle = await open(tmp, 'w')
+    try {
+      await handle.writeFile(json)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
     await rename(tmp, statePath)
+    const dir = await open(dirname(statePath), 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
+  }
+  // One dump at a time: they share the temp file name.
+  const dumpState = (): Promise<void> => {
+    const next = dumping.then(dumpOnce, dumpOnce)
+    dumping = next.catch(() => undefined)
+    return next
+  }
+  let interval: NodeJS.Timeout | undefined
+  if (statePath !== undefined && params.stateInterval !== undefined) {
+    interval = setInterval(() => {
+      if (!hasExited) void dumpState().catch(() => undefined)
+    }, params.stateInterval * 1000)
+    interval.unref()
+  }
+  const stopAndDump = async (options: { timeoutMs?: number } = {}): Promise<void> => {
+    if (interval) clearInterval(interval)
+    if (!hasExited && statePath !== undefined) await dumpState().catch(() => undefined)
+    await stop(options)
   }
 
-  return { rpcUrl, port, process: child, dumpState, stop }
+  return { rpcUrl, port, process: child, dumpState, stop: stopAndDump }
 }
 
 const listening = /Listening on (\S+):(\d+)/

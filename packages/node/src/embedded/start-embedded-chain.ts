@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import {
   admitUnit,
   approveParticipant,
@@ -47,7 +48,7 @@ export async function startEmbeddedChain(config: NodeConfig, logger: Logger): Pr
   if (config.chain.mode !== 'embedded') throw new Error('not an embedded chain configuration')
   const dir = join(config.dataDir, 'chain')
   await mkdir(dir, { recursive: true })
-  await stopStaleAnvil(join(dir, 'anvil.pid'), logger)
+  await stopStaleAnvil(join(dir, 'anvil.pid'), join(dir, 'state.json'), logger)
   const anvil = await startAnvil({
     port: config.chain.port,
     chainId: config.chain.chainId,
@@ -55,7 +56,7 @@ export async function startEmbeddedChain(config: NodeConfig, logger: Logger): Pr
     stateInterval: config.chain.stateInterval,
     silent: true,
   })
-  await writeFile(join(dir, 'anvil.pid'), String(anvil.process.pid))
+  await writeFile(join(dir, 'anvil.pid'), JSON.stringify({ pid: anvil.process.pid, rpcUrl: anvil.rpcUrl }))
   try {
     const chain = defineChain({
       id: config.chain.chainId,
@@ -143,16 +144,50 @@ async function bootstrapDevUnit(
   }
 }
 
-/** An anvil left running by a node that was killed: stop it (SIGTERM makes it write its state). */
-async function stopStaleAnvil(pidFile: string, logger: Logger): Promise<void> {
+/**
+ * An anvil left running by a node that was killed: save its state first (it may hold anchors made
+ * since the last dump), then stop it.
+ */
+async function stopStaleAnvil(pidFile: string, statePath: string, logger: Logger): Promise<void> {
   if (!existsSync(pidFile)) return
-  const pid = Number(await readFile(pidFile, 'utf8'))
+  let stale: { pid?: unknown; rpcUrl?: unknown } = {}
+  try {
+    stale = JSON.parse(await readFile(pidFile, 'utf8'))
+  } catch {
+    stale = {}
+  }
   await rm(pidFile, { force: true })
+  const pid = Number(stale.pid)
   if (!Number.isInteger(pid) || pid <= 0 || !isAnvil(pid)) return
   logger.warn({ pid }, 'stopping an anvil left over from a previous run')
+  if (typeof stale.rpcUrl === 'string' && /^http:\/\/127\.0\.0\.1:\d+$/.test(stale.rpcUrl)) {
+    await saveState(stale.rpcUrl, statePath).catch((error: Error) =>
+      logger.warn({ error: error.message }, 'could not save the leftover chain state'),
+    )
+  }
   process.kill(pid, 'SIGTERM')
   for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100))
   if (alive(pid)) process.kill(pid, 'SIGKILL')
+}
+
+async function saveState(rpcUrl: string, statePath: string): Promise<void> {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }),
+    signal: AbortSignal.timeout(10_000),
+  })
+  const { result } = (await response.json()) as { result?: string }
+  if (typeof result !== 'string' || !result.startsWith('0x')) throw new Error('no state returned')
+  const tmp = `${statePath}.stale.tmp`
+  const handle = await open(tmp, 'w')
+  try {
+    await handle.writeFile(gunzipSync(Buffer.from(result.slice(2), 'hex')))
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(tmp, statePath)
 }
 
 function alive(pid: number): boolean {

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { enumName, Kind, pcmimsAbi, Role, Scope, Status } from '@pcmims/contracts'
+import { unpackGrantTerms } from '@pcmims/core'
 import { type Address, type Log, type PublicClient, parseEventLogs } from 'viem'
 import { clearChainIndex, getMeta, setMeta, transaction } from '../db/open-database.js'
 import type { Logger } from '../logger.js'
@@ -232,7 +233,8 @@ function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint
           event.args.oldId,
         )
         break
-      case 'GrantSet':
+      case 'GrantSet': {
+        const terms = unpackGrantTerms(event.args.terms)
         db.prepare(
           `INSERT INTO grants (patient, grantee, scope, kind_mask, expires_at, flags, epoch, key_bundle, block_number)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -242,15 +244,16 @@ function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint
         ).run(
           lower(event.args.patient),
           lower(event.args.grantee),
-          enumName(Scope, event.args.scope),
-          event.args.kindMask,
-          Number(event.args.expiresAt),
-          event.args.flags,
-          event.args.epoch,
+          enumName(Scope, terms.scope),
+          terms.kindMask,
+          terms.expiresAt,
+          terms.flags,
+          terms.epoch,
           event.args.keyBundle,
           block,
         )
         break
+      }
       case 'GrantRecords':
         for (const id of event.args.recordIds) {
           db.prepare(

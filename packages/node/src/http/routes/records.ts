@@ -8,6 +8,7 @@ import {
   InvalidFormatError,
   openBytes,
   openRecordKey,
+  RECORD_KINDS,
   type RecordEnvelope,
   recordIdFromCid,
 } from '@pcmims/core'
@@ -61,6 +62,9 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
     const caller = await authenticateStreaming(c, ctx)
     const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
     const kind = c.req.query('kind')
+    if (kind !== undefined && !(RECORD_KINDS as readonly string[]).includes(kind)) {
+      throw new BadRequestError('Unknown record kind', `one of ${RECORD_KINDS.join(', ')}`)
+    }
     await ctx.indexer.syncOnce()
     if (caller !== patient) await requireListingBasis(ctx, caller, patient)
     const rows = ctx.db

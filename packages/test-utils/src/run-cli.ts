@@ -1,9 +1,17 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
+/** The `pcmims` entry point (same relative path from src/ and dist/). */
 export const CLI = fileURLToPath(new URL('../../cli/bin/pcmims.js', import.meta.url))
 
-export type CliResult = { code: number; stdout: string; stderr: string }
+export type CliResult = {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON on success, stderr on failure (with `--json`), if it parses. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever shape each command prints
+  json: any
+}
 
 /** Runs the real `pcmims` CLI in a child process on this Node (24). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
@@ -21,6 +29,14 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       stderr += d
     })
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+    child.on('close', (code) => {
+      let json: unknown
+      try {
+        json = JSON.parse(code === 0 ? stdout : stderr)
+      } catch {
+        json = undefined
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json })
+    })
   })
 }
