@@ -10,6 +10,7 @@ export { type ListRecordsParameters, listRecords, type RecordSummary } from './l
 export {
   type CreateNodeClientParameters,
   createNodeClient,
+  iterableToStream,
   type NodeClient,
   NodeRequestError,
   type QueryParams,

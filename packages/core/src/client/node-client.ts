@@ -1,4 +1,5 @@
 import type { LocalAccount } from 'viem'
+import { platformFetch } from '#platform/fetch'
 import { signRequest, UNSIGNED_PAYLOAD } from '../auth/request-signature.js'
 import { BaseError } from '../errors/base-error.js'
 
@@ -46,7 +47,7 @@ export type CreateNodeClientParameters = {
 export function createNodeClient({
   url,
   account,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl = platformFetch,
 }: CreateNodeClientParameters): NodeClient {
   const base = url.replace(/\/+$/, '')
 
