@@ -1,4 +1,4 @@
-// Small byte helpers shared by the crypto and keystore modules (not exported from the package).
+// Small byte helpers shared by the crypto and keystore modules (`concatBytes` is also exported).
 
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 

@@ -1,3 +1,4 @@
+export { concatBytes } from './bytes.js'
 export type { ByteSource, StreamProgress } from './chunk-queue.js'
 export {
   type DecryptStreamParameters,

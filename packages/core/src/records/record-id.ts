@@ -4,6 +4,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { Hex } from 'viem'
 import { bytesToHex, hexToBytes } from 'viem'
+import { timingSafeEqual } from '../crypto/bytes.js'
 import { InvalidRecordIdError } from './errors.js'
 
 /** A record id on chain: the 32-byte sha2-256 digest of the record's DAG-CBOR envelope block. */
@@ -49,9 +50,5 @@ export async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<boolean>
   return equalBytes(hash.digest, cid.multihash.digest)
 }
 
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number)
-  return diff === 0
-}
+/** Constant-time comparison of two byte strings. */
+export const equalBytes = timingSafeEqual

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { concatBytes } from '@pcmims/core'
 import { BadRequestError, PayloadTooLargeError } from './errors.js'
 
 /** Reads a request body up to `limit` bytes, refusing early on a too-large Content-Length. */
@@ -17,13 +18,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
     if (total > limit) throw new PayloadTooLargeError(limit)
     chunks.push(chunk)
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
+  return concatBytes(...chunks)
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

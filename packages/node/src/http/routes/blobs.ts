@@ -1,3 +1,4 @@
+import { iterableToStream } from '@pcmims/core'
 import type { Hono } from 'hono'
 import type { CID } from 'multiformats/cid'
 import type { NodeContext } from '../../context.js'
@@ -65,21 +66,7 @@ export function blobRoutes(app: Hono, ctx: NodeContext): void {
 
 async function streamContent(ctx: NodeContext, cid: CID, signal: AbortSignal): Promise<Response> {
   const { size } = await ctx.store.stat(cid)
-  const iterator = ctx.store.cat(cid, { signal })[Symbol.asyncIterator]()
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await iterator.next()
-        if (done) controller.close()
-        else controller.enqueue(value)
-      } catch (error) {
-        controller.error(error)
-      }
-    },
-    async cancel() {
-      await iterator.return?.()
-    },
-  })
+  const stream = iterableToStream(ctx.store.cat(cid, { signal }))
   return new Response(stream, {
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
   })

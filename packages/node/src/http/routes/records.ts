@@ -1,5 +1,6 @@
 import { decode as decodeDagCbor } from '@ipld/dag-cbor'
 import {
+  concatBytes,
   dagCborCidFromDigest,
   decodeEnvelope,
   decodeManifest,
@@ -312,7 +313,7 @@ async function verifyCustody(
   if (size > MAX_MANIFEST_BYTES) throw new BadRequestError('The manifest is too large')
   const chunks: Uint8Array[] = []
   for await (const chunk of ctx.store.cat(envelope.manifest)) chunks.push(chunk)
-  const manifest = decodeManifest(await openBytes(concat(chunks), { dek }))
+  const manifest = decodeManifest(await openBytes(concatBytes(...chunks), { dek }))
   if (
     manifest.patient.address !== envelope.patient ||
     manifest.uploader !== envelope.uploader ||
@@ -326,16 +327,6 @@ async function verifyCustody(
   if (expected.size !== submitted.size || [...expected].some((cid) => !submitted.has(cid))) {
     throw new BadRequestError('The blobs submitted differ from the files in the manifest')
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
 }
 
 function issues(error: z.ZodError): string {
