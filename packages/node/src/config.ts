@@ -41,6 +41,8 @@ const configSchema = z.object({
   /** Create a demo health unit and one approved account per role (embedded chain only). */
   dev: z.boolean(),
   outbox: z.object({ batchSize: z.number().int().min(1).max(100), pollMs: z.number().int().positive() }),
+  /** Ciphertext uploaded but never made part of a record is unpinned after this long. */
+  orphans: z.object({ ttlMs: z.number().int().positive(), sweepMs: z.number().int().positive() }),
   indexer: z.object({ pollMs: z.number().int().positive() }),
   limits: z.object({
     maxBlobBytes: z.number().int().positive(),
@@ -72,6 +74,7 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
     unit: { passphraseEnv: 'PCMIMS_UNIT_PASSPHRASE' },
     dev: true,
     outbox: { batchSize: 20, pollMs: 200 },
+    orphans: { ttlMs: 6 * 3600 * 1000, sweepMs: 10 * 60 * 1000 },
     indexer: { pollMs: 300 },
     limits: { maxBlobBytes: 8 * 1024 ** 3, maxJsonBytes: 2 * 1024 * 1024 },
     logLevel: 'info',

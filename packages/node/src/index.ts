@@ -12,3 +12,4 @@ export { DEV_MNEMONIC, type DevAccount, devPrivateKey } from './embedded/dev-acc
 export { createApp } from './http/app.js'
 export { createLogger, type Logger } from './logger.js'
 export { NODE_VERSION, type NodeHandle, type StartNodeParameters, startNode } from './start-node.js'
+export { type SweepOrphansParameters, sweepOrphans } from './storage-maintenance/sweep-orphans.js'

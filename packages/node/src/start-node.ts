@@ -26,6 +26,7 @@ import { createIndexer } from './indexer/indexer.js'
 import { createLogger, type Logger } from './logger.js'
 import { createOutbox, type OutboxChain, type OutboxEntry } from './outbox/outbox.js'
 import { createBlobStore } from './storage/index.js'
+import { sweepOrphans } from './storage-maintenance/sweep-orphans.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -215,6 +216,14 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     cleanups.push(() => indexer.stop())
     outbox.start()
     cleanups.push(() => outbox.stop())
+
+    const sweep = setInterval(() => {
+      void sweepOrphans({ db, store, ttlMs: config.orphans.ttlMs, logger }).catch((error: Error) =>
+        logger.warn({ error: error.message }, 'orphan sweep failed'),
+      )
+    }, config.orphans.sweepMs)
+    sweep.unref()
+    cleanups.push(() => clearInterval(sweep))
 
     const app = createApp(context)
     const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })

@@ -59,6 +59,9 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX outbox_state ON outbox (state, created_at);
   `,
+  // Small DAG-CBOR blocks (grant key bundles) are kept apart from file ciphertext: only the latter is
+  // swept when it never becomes part of a record.
+  `ALTER TABLE blobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'blob';`,
 ]
 
 export function openDatabase(path: string): DatabaseSync {

@@ -43,7 +43,8 @@ export function blobRoutes(app: Hono, ctx: NodeContext): void {
     await ctx.store.putBlockWithCid(cid, body)
     ctx.db
       .prepare(
-        `INSERT INTO blobs (cid, uploader, size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (cid) DO NOTHING`,
+        `INSERT INTO blobs (cid, uploader, size, created_at, kind) VALUES (?, ?, ?, ?, 'block')
+         ON CONFLICT (cid) DO NOTHING`,
       )
       .run(cid.toString(), caller, body.length, Date.now())
     return c.json({ cid: cid.toString(), size: body.length }, 201)

@@ -1,0 +1,41 @@
+import type { DatabaseSync } from 'node:sqlite'
+import { CID } from 'multiformats/cid'
+import type { Logger } from '../logger.js'
+import type { BlobStore } from '../storage/index.js'
+
+export type SweepOrphansParameters = {
+  db: DatabaseSync
+  store: BlobStore
+  /** Blobs younger than this stay: their record may still be on its way. */
+  ttlMs: number
+  now?: number
+  logger: Logger
+}
+
+/**
+ * Unpins ciphertext that was uploaded but never became part of a record (an upload abandoned half
+ * way, or a submission the node refused), then collects the blocks. Blobs of records, queued or
+ * anchored, are never touched.
+ */
+export async function sweepOrphans({
+  db,
+  store,
+  ttlMs,
+  now = Date.now(),
+  logger,
+}: SweepOrphansParameters): Promise<number> {
+  const rows = db
+    .prepare(
+      `SELECT cid FROM blobs WHERE kind = 'blob' AND created_at < ? AND cid NOT IN (SELECT cid FROM record_blobs)`,
+    )
+    .all(now - ttlMs) as Array<{ cid: string }>
+  for (const { cid } of rows) {
+    await store.unpin(CID.parse(cid))
+    db.prepare('DELETE FROM blobs WHERE cid = ?').run(cid)
+  }
+  if (rows.length > 0) {
+    const { removedBlocks } = await store.gc()
+    logger.info({ orphans: rows.length, removedBlocks }, 'unpinned ciphertext that never became a record')
+  }
+  return rows.length
+}
