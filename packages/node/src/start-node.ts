@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
@@ -88,9 +88,10 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     if (config.chain.mode === 'embedded') {
       embedded = await startEmbeddedChain(config, logger)
       const anvil = embedded.anvil
+      const pidFile = embedded.pidFile
       cleanups.push(async () => {
-        await anvil.dumpState().catch(() => undefined)
         await anvil.stop()
+        await rm(pidFile, { force: true })
       })
       rpcUrl = publicRpcUrl = embedded.rpcUrl
       chainId = embedded.chainId

@@ -6,6 +6,7 @@ import {
   getAccess,
   getChainTime,
   listRecords,
+  type NodeRequestError,
   openRecord,
   type PcmimsClient,
   readRecordFile,
@@ -170,9 +171,25 @@ describe('record flows', () => {
       (r) => r.kind === 'REPORT',
     )
     expect(reports.length).toBeGreaterThan(0)
-    const opened = await openRecord(requestor, { recordId: reports[0]!.id })
-    expect(opened.access).toMatchObject({ allowed: true, deidentifiedOnly: true, download: false })
-    closeRecord(opened)
+    // De-identified only: the requestor sees that records exist, never the originals' keys or bytes.
+    const refused = await openRecord(requestor, { recordId: reports[0]!.id }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(AccessDeniedError)
+    expect((refused as AccessDeniedError).code).toBe('DEIDENTIFIED_ONLY')
+    const served = await requestor.node
+      .raw('GET', `/api/v1/records/${reports[0]!.id}`)
+      .catch((e: unknown) => e)
+    expect((served as NodeRequestError).status).toBe(403)
+    expect((served as NodeRequestError).code).toBe('DEIDENTIFIED_ONLY')
+    const bundle = await requestor.node
+      .raw(
+        'GET',
+        `/api/v1/grants/${t.dev.patient!.account.address}/${t.dev.requestor!.account.address}/bundle`,
+      )
+      .catch((e: unknown) => e)
+    expect((bundle as NodeRequestError).status).toBe(404)
+    // Uploads after the approval are not wrapped for the requestor either.
+    const later = await upload('REPORT', 12)
+    expect(later.recipients.map((r) => r.role)).toEqual(['patient', 'custodian'])
 
     const other = await enrol(t, await t.newIdentity(), t.dev.unit!, 'Requestor')
     const denied = await requestAccess(other.walletClient, {
@@ -214,10 +231,21 @@ describe('record flows', () => {
       .raw('GET', `/api/v1/records/${record.recordId}`)
       .catch((e: { status?: number }) => e)
     expect((far as { status?: number }).status).toBe(403)
+    const seen = await patient.node.json<{
+      emergencies: Array<{ medic: string; active: boolean; reasonCode: number }>
+    }>('GET', '/api/v1/emergencies')
+    expect(seen.emergencies.filter((e) => e.active).map((e) => e.medic)).toEqual(
+      expect.arrayContaining([erMedic.account.address, farMedic.account.address]),
+    )
     await t.increaseTime(2 * 3600 + 60)
     const after = await erMedic.node
       .raw('GET', `/api/v1/records/${record.recordId}`)
       .catch((e: { status?: number }) => e)
     expect((after as { status?: number }).status).toBe(403)
+    const later = await patient.node.json<{ emergencies: Array<{ medic: string; active: boolean }> }>(
+      'GET',
+      '/api/v1/emergencies',
+    )
+    expect(later.emergencies.find((e) => e.medic === erMedic.account.address)?.active).toBe(false)
   })
 })

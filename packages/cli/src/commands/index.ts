@@ -2,9 +2,11 @@ import type { Command } from '../command.js'
 import { accountNew } from './account-new.js'
 import { get } from './get.js'
 import { grant, revoke, rotate } from './grant.js'
+import { grants } from './grants.js'
 import { records } from './records.js'
 import { register } from './register.js'
 import { emergency, request, requests, respond } from './requests.js'
+import { show } from './show.js'
 import { start } from './start.js'
 import { status } from './status.js'
 import { approve, registrations, reject, suspend } from './unit-admin.js'
@@ -21,8 +23,10 @@ export const commands: Command[] = [
   suspend,
   upload,
   records,
+  show,
   get,
   grant,
+  grants,
   revoke,
   rotate,
   request,

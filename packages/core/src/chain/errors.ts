@@ -1,5 +1,13 @@
-import type { pcmimsAbi } from '@pcmims/contracts'
-import { ContractFunctionRevertedError, type Hash, BaseError as ViemBaseError } from 'viem'
+import { pcmimsAbi } from '@pcmims/contracts'
+import {
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  type Hash,
+  type Hex,
+  toFunctionSelector,
+  BaseError as ViemBaseError,
+} from 'viem'
+import { formatAbiItem } from 'viem/utils'
 import { BaseError } from '../errors/base-error.js'
 import { toTransactionError } from './transaction-errors.js'
 
@@ -109,12 +117,15 @@ export function toContractCallError(error: unknown, functionName: string): unkno
   if (!(error instanceof ViemBaseError)) return error
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError)
   if (!(reverted instanceof ContractFunctionRevertedError)) return toTransactionError(error)
-  const name = reverted.data?.errorName
+  // viem leaves `data` empty when it decoded against another ABI (gas estimation does): decode the raw
+  // revert data against ours.
+  const data = reverted.data ?? decodeRaw(reverted.raw)
+  const name = data?.errorName
   if (name && isPcmimsErrorName(name)) {
     return new ContractCallError({
       functionName,
       errorName: name,
-      args: reverted.data?.args ?? [],
+      args: data?.args ?? [],
       cause: error,
     })
   }
@@ -124,4 +135,21 @@ export function toContractCallError(error: unknown, functionName: string): unkno
     details: reverted.shortMessage,
     cause: error,
   })
+}
+
+function decodeRaw(raw: Hex | undefined): { errorName: string; args: readonly unknown[] } | undefined {
+  if (!raw || raw.length < 10) return undefined
+  const selector = raw.slice(0, 10).toLowerCase()
+  const item = pcmimsAbi.find(
+    (entry) => entry.type === 'error' && toFunctionSelector(formatAbiItem(entry)) === selector,
+  )
+  if (item?.type !== 'error') return undefined
+  // decodeErrorResult refuses selector-only data, which is what an error without arguments is.
+  if (item.inputs.length === 0) return { errorName: item.name, args: [] }
+  try {
+    const decoded = decodeErrorResult({ abi: pcmimsAbi, data: raw })
+    return { errorName: decoded.errorName, args: (decoded.args ?? []) as readonly unknown[] }
+  } catch {
+    return undefined
+  }
 }

@@ -1,5 +1,5 @@
 import { Kind, kindMask } from '@pcmims/contracts'
-import { type Address, getAddress, type Hex, hexToBytes } from 'viem'
+import { type Address, getAddress, type Hex, hexToBytes, zeroHash } from 'viem'
 import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { getParticipant } from '../chain/get-participant.js'
 import { grantAccess } from '../chain/grant-access.js'
@@ -13,6 +13,9 @@ import { PreconditionError } from './errors.js'
 import { listRecords } from './list-records.js'
 import { closeRecord, openRecord } from './open-record.js'
 import type { PcmimsClient } from './pcmims-client.js'
+
+/** Shortest grant accepted, in seconds. */
+export const MIN_GRANT_SECONDS = 60
 
 export type CreateGrantParameters = {
   grantee: Address
@@ -30,7 +33,8 @@ export type CreateGrantParameters = {
 export type CreateGrantReturnType = {
   hash: Hex
   gasUsed: bigint
-  keyBundle: string
+  /** CID of the key bundle; absent for a de-identified-only grant, which carries no keys. */
+  keyBundle: string | undefined
   scope: 'All' | 'Kinds' | 'Records'
   records: Hex[]
 }
@@ -56,8 +60,12 @@ export async function createGrant(
       details: `${grantee}: ${participant.status}`,
     })
   }
-  if (params.expiresAt <= (await getChainTime(client.publicClient)))
-    throw new PreconditionError('The expiry is in the past')
+  // The contract judges expiry by the block that includes the grant: leave that block some time.
+  if (params.expiresAt < (await getChainTime(client.publicClient)) + MIN_GRANT_SECONDS) {
+    throw new PreconditionError('The expiry must be at least a minute after the chain’s current time', {
+      code: 'INVALID_EXPIRY',
+    })
+  }
   const scope = params.records?.length ? 'Records' : params.kinds?.length ? 'Kinds' : 'All'
   const mask = scope === 'Kinds' ? kindMask(params.kinds ?? []) : 0
   const prepared = await prepareKeyBundle(client, {
@@ -65,6 +73,7 @@ export async function createGrant(
     scope,
     kindMask: mask,
     records: params.records ?? [],
+    deidentifiedOnly: params.deidentifiedOnly,
     signal: params.signal,
   })
   const receipt = await grantAccess(client.walletClient, {
@@ -92,17 +101,23 @@ export type PrepareKeyBundleParameters = {
   scope: 'All' | 'Kinds' | 'Records'
   kindMask: number
   records: Hex[]
+  /**
+   * A de-identified-only grantee must never hold the keys of the originals: no bundle is made, and
+   * the grantee reads only de-identified copies made for it.
+   */
+  deidentifiedOnly?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
 /**
  * Wraps, for `grantee`, the DEK of every current record of the calling patient that the scope covers,
- * and stores the bundle on the node. Returns the bundle's CID and the digest that goes on chain.
+ * and stores the bundle on the node. Returns the bundle's CID and the digest that goes on chain (zero
+ * and no CID for a de-identified-only grant).
  */
 export async function prepareKeyBundle(
   client: PcmimsClient,
   params: PrepareKeyBundleParameters,
-): Promise<{ cid: string; digest: Hex; records: Hex[] }> {
+): Promise<{ cid: string | undefined; digest: Hex; records: Hex[] }> {
   const patient = client.account.address
   const grantee = getAddress(params.grantee)
   const mask = params.kindMask
@@ -116,6 +131,7 @@ export async function prepareKeyBundle(
   for (const id of covered) {
     if (!known.has(id)) throw new PreconditionError('Not a current record of this patient', { details: id })
   }
+  if (params.deidentifiedOnly) return { cid: undefined, digest: zeroHash, records: covered }
   const publicKey = await getEncryptionKey(client.publicClient, {
     contract: client.config.contract,
     account: grantee,

@@ -1,6 +1,7 @@
 import { type Address, getAddress, type Hex } from 'viem'
 import type { RecordKind } from '../records/schema-helpers.js'
-import { closeRecord, openRecord } from './open-record.js'
+import { AccessDeniedError } from './errors.js'
+import { closeRecord, type OpenedRecord, openRecord } from './open-record.js'
 import type { PcmimsClient } from './pcmims-client.js'
 
 export type RecordSummary = {
@@ -52,7 +53,17 @@ export async function listRecords(
   if (!needDetails) return records
   const out: RecordSummary[] = []
   for (const record of records) {
-    const opened = await openRecord(client, { recordId: record.id, signal: params.signal })
+    let opened: OpenedRecord
+    try {
+      opened = await openRecord(client, { recordId: record.id, signal: params.signal })
+    } catch (error) {
+      // A de-identified-only grantee sees that a record exists, never what the original says.
+      if (error instanceof AccessDeniedError && error.code === 'DEIDENTIFIED_ONLY') {
+        if (params.appointment === undefined && !params.from && !params.to) out.push(record)
+        continue
+      }
+      throw error
+    }
     const { manifest } = opened
     closeRecord(opened)
     if (params.appointment !== undefined && manifest.appointment !== params.appointment) continue

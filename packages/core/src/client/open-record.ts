@@ -1,5 +1,6 @@
 import { type Address, getAddress, type Hex } from 'viem'
 import { getAccess } from '../chain/get-access.js'
+import { getRecord } from '../chain/get-record.js'
 import { openBytes } from '../crypto/open-bytes.js'
 import { decodeEnvelope, type RecordEnvelope } from '../records/envelope.js'
 import { IntegrityError } from '../records/errors.js'
@@ -52,8 +53,22 @@ export async function openRecord(client: PcmimsClient, params: OpenRecordParamet
     })
   }
   if (!access.allowed) {
+    const record = await getRecord(client.publicClient, {
+      contract: client.config.contract,
+      id: recordId,
+    }).catch(() => null)
     throw new AccessDeniedError('No access to this record', {
-      details: 'no grant, an expired or revoked grant, or an unknown record',
+      details: record?.superseded
+        ? 'it was replaced by a re-encrypted copy (key rotation): list the records for its new id'
+        : record
+          ? 'no grant, or an expired or revoked one'
+          : 'no record with this id on chain',
+    })
+  }
+  if (access.deidentifiedOnly) {
+    throw new AccessDeniedError('The patient allowed de-identified copies only', {
+      code: 'DEIDENTIFIED_ONLY',
+      details: 'this is the original record; de-identified copies are made for the requestor separately',
     })
   }
   const answer = await client.node.json<{ envelope: string }>('GET', `/api/v1/records/${recordId}`, {

@@ -22,7 +22,7 @@ export type RespondToRequestParameters = {
 export async function respondToRequest(
   client: PcmimsClient,
   params: RespondToRequestParameters,
-): Promise<{ hash: Hex; gasUsed: bigint; keyBundle?: string }> {
+): Promise<{ hash: Hex; gasUsed: bigint; keyBundle?: string | undefined }> {
   const request = await getRequest(client.publicClient, {
     contract: client.config.contract,
     id: params.requestId,
@@ -45,6 +45,7 @@ export async function respondToRequest(
     scope,
     kindMask: scope === 'Kinds' ? kindMask(kindsOf(request.kindMask)) : 0,
     records: [],
+    deidentifiedOnly: params.deidentifiedOnly,
     signal: params.signal,
   })
   const receipt = await approveRequest(client.walletClient, {

@@ -203,7 +203,8 @@ export async function standingGrantees(client: PcmimsClient, patient: Address, k
     })
     const covers =
       grant.scope === 'All' || (grant.scope === 'Kinds' && ((grant.kindMask >> Kind[kind]) & 1) === 1)
-    if (!covers || grant.expiresAt <= now) continue
+    // A de-identified-only grantee never gets the key of an original.
+    if (!covers || grant.expiresAt <= now || grant.deidentifiedOnly) continue
     const grantee = await getParticipant(client.publicClient, {
       contract: client.config.contract,
       account: candidate.grantee,

@@ -35,6 +35,8 @@ export type EmbeddedChain = {
   /** True when the contract had to be (re)deployed: the chain is new or lost its state. */
   freshDeployment: boolean
   devAccounts: DevAccount[]
+  /** Names the running anvil, so a node killed before it could stop anvil can clean up next time. */
+  pidFile: string
 }
 
 type Deployment = { contract: Address; chainId: number; block: string }
@@ -100,6 +102,7 @@ export async function startEmbeddedChain(config: NodeConfig, logger: Logger): Pr
       deploymentBlock: BigInt(deployment.block),
       freshDeployment,
       devAccounts,
+      pidFile: join(dir, 'anvil.pid'),
     }
   } catch (error) {
     await anvil.stop()

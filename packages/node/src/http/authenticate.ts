@@ -1,9 +1,9 @@
 import { UNSIGNED_PAYLOAD, verifyRequest } from '@pcmims/core'
 import type { Context } from 'hono'
-import type { Address } from 'viem'
-import type { NodeContext, ParticipantView } from '../context.js'
+import type { Address, Hex } from 'viem'
+import type { AccessView, NodeContext, ParticipantView } from '../context.js'
 import { readBodyLimited, sha256Hex } from './body.js'
-import { AccessDeniedError } from './errors.js'
+import { AccessDeniedError, HttpError } from './errors.js'
 
 /** The URL the client signed: the node's public origin when configured (behind a proxy), else as seen. */
 function signedUrl(c: Context, ctx: NodeContext): string {
@@ -61,4 +61,21 @@ export async function requireParticipant(
     )
   }
   return participant
+}
+
+/**
+ * The chain's verdict on reading a record's original: allowed, and not limited to de-identified copies
+ * (a de-identified-only grantee is served the copies made for it, never the original).
+ */
+export async function requireRecordAccess(
+  ctx: NodeContext,
+  caller: Address,
+  recordId: Hex,
+): Promise<AccessView> {
+  const access = await ctx.chain.reader.access(caller, recordId)
+  if (!access.allowed) throw new AccessDeniedError('No access to this record')
+  if (access.deidentifiedOnly) {
+    throw new HttpError(403, 'The patient allowed de-identified copies only', { code: 'DEIDENTIFIED_ONLY' })
+  }
+  return access
 }

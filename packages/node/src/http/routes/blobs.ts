@@ -2,8 +2,13 @@ import { iterableToStream } from '@pcmims/core'
 import type { Hono } from 'hono'
 import type { CID } from 'multiformats/cid'
 import type { NodeContext } from '../../context.js'
-import { authenticateStreaming, authenticateWithBody, requireParticipant } from '../authenticate.js'
-import { AccessDeniedError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js'
+import {
+  authenticateStreaming,
+  authenticateWithBody,
+  requireParticipant,
+  requireRecordAccess,
+} from '../authenticate.js'
+import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors.js'
 import { parseCid, parseRecordIdParam } from '../params.js'
 
 const MAX_BLOCK_BYTES = 4 * 1024 * 1024
@@ -54,8 +59,7 @@ export function blobRoutes(app: Hono, ctx: NodeContext): void {
     const caller = await authenticateStreaming(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
     const cid = parseCid(c.req.param('cid'))
-    const access = await ctx.chain.reader.access(caller, id)
-    if (!access.allowed) throw new AccessDeniedError('No access to this record')
+    const access = await requireRecordAccess(ctx, caller, id)
     const belongs = ctx.db
       .prepare('SELECT 1 FROM record_blobs WHERE record_id = ? AND cid = ?')
       .get(id, cid.toString())

@@ -68,6 +68,36 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     })
   })
 
+  // Emergency accesses declared for a patient (the patient's view), or by a medic (their own).
+  app.get('/api/v1/emergencies', async (c) => {
+    const caller = (await authenticateStreaming(c, ctx)).toLowerCase()
+    await ctx.indexer.syncOnce()
+    const now = await ctx.chain.reader.now()
+    const rows = ctx.db
+      .prepare('SELECT * FROM emergencies WHERE patient = ? OR medic = ? ORDER BY block_number DESC')
+      .all(caller, caller) as Array<{
+      medic: string
+      patient: string
+      unit_index: number
+      reason: number
+      until: number
+      block_number: number
+      ended: number
+    }>
+    return c.json({
+      emergencies: rows.map((r) => ({
+        medic: getAddress(r.medic),
+        patient: getAddress(r.patient),
+        unitIndex: r.unit_index,
+        reasonCode: r.reason,
+        until: r.until,
+        active: r.ended === 0 && r.until > now,
+        ended: r.ended === 1,
+        blockNumber: r.block_number,
+      })),
+    })
+  })
+
   // The key bundle of the current grant, for its patient and grantee only.
   app.get('/api/v1/grants/:patient/:grantee/bundle', async (c) => {
     const caller = await authenticateStreaming(c, ctx)

@@ -20,7 +20,12 @@ import { z } from 'zod'
 import type { NodeContext } from '../../context.js'
 import { transaction } from '../../db/open-database.js'
 import type { OutboxEntry } from '../../outbox/outbox.js'
-import { authenticateStreaming, authenticateWithBody, requireParticipant } from '../authenticate.js'
+import {
+  authenticateStreaming,
+  authenticateWithBody,
+  requireParticipant,
+  requireRecordAccess,
+} from '../authenticate.js'
 import { parseJson } from '../body.js'
 import { AccessDeniedError, BadRequestError, HttpError, NotFoundError } from '../errors.js'
 import { parseAddress, parseRecordIdParam } from '../params.js'
@@ -88,8 +93,7 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
   app.get('/api/v1/records/:id', async (c) => {
     const caller = await authenticateStreaming(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
-    const access = await ctx.chain.reader.access(caller, id)
-    if (!access.allowed) throw new AccessDeniedError('No access to this record')
+    const access = await requireRecordAccess(ctx, caller, id)
     const record = await ctx.chain.reader.record(id)
     if (!record) throw new NotFoundError('No such record')
     const envelopeCid = dagCborCidFromDigest(id)

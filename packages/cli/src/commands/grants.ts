@@ -1,0 +1,66 @@
+import { kindsOf } from '@pcmims/core'
+import type { Command } from '../command.js'
+import { connect } from '../context.js'
+
+type GrantListing = {
+  grants: Array<{
+    grantee: string
+    scope: string
+    kindMask: number
+    expiresAt: number
+    download: boolean
+    deidentifiedOnly: boolean
+    records: string[]
+  }>
+}
+
+type EmergencyListing = {
+  emergencies: Array<{
+    medic: string
+    patient: string
+    reasonCode: number
+    until: number
+    active: boolean
+    ended: boolean
+  }>
+}
+
+const when = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')
+
+export const grants: Command = {
+  name: ['grants'],
+  summary: 'Patient: who may see your records now (active grants) and every emergency access to them',
+  usage: 'grants',
+  async run(ctx) {
+    const client = await connect(ctx.global)
+    const me = client.account.address
+    const { grants: active } = await client.node.json<GrantListing>('GET', '/api/v1/grants', {
+      query: { patient: me },
+    })
+    const { emergencies } = await client.node.json<EmergencyListing>('GET', '/api/v1/emergencies')
+    const mine = emergencies.filter((e) => e.patient === me)
+    ctx.io.result({ patient: me, grants: active, emergencies: mine }, () =>
+      [
+        active.length === 0 ? 'No active grants.' : 'Active grants:',
+        ...active.map((g) => {
+          const scope =
+            g.scope === 'Kinds'
+              ? kindsOf(g.kindMask).join(', ')
+              : g.scope === 'Records'
+                ? `${g.records.length} record(s)`
+                : 'all records'
+          const terms = [
+            g.download ? 'download' : 'view only',
+            ...(g.deidentifiedOnly ? ['de-identified only'] : []),
+          ]
+          return `  ${g.grantee}  ${scope}  until ${when(g.expiresAt)}  ${terms.join(', ')}`
+        }),
+        mine.length === 0 ? 'No emergency access, ever.' : 'EMERGENCY ACCESS to your records:',
+        ...mine.map(
+          (e) =>
+            `  ${e.active ? 'ACTIVE ' : e.ended ? 'ended  ' : 'expired'}  medic ${e.medic}  reason ${e.reasonCode}  until ${when(e.until)}`,
+        ),
+      ].join('\n'),
+    )
+  },
+}
