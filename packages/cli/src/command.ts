@@ -16,10 +16,16 @@ export type Command = {
   summary: string
   usage: string
   options?: NonNullable<ParseArgsConfig['options']>
+  /** Notes for `--help`, one `[option, note]` pair per option; a note may span lines (`\n`). */
+  details?: Array<[option: string, note: string]>
+  /** The client options that apply, for `--help`; all of them when absent. */
+  clientOptions?: ClientOption[]
   /** Whether positional arguments are allowed. */
   positionals?: boolean
   run(ctx: CommandContext): Promise<void>
 }
+
+export type ClientOption = 'node' | 'keystore' | 'json' | 'passphrase'
 
 export const GLOBAL_OPTIONS = {
   node: { type: 'string' },

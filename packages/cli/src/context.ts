@@ -13,8 +13,11 @@ export type GlobalOptions = {
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:8480'
 
 export function globalOptions(values: Record<string, unknown>): GlobalOptions {
+  const node = (values.node as string | undefined) ?? process.env.PCMIMS_NODE ?? DEFAULT_NODE_URL
+  if (!/^https?:\/\//i.test(node) || !URL.canParse(node))
+    throw new UsageError('--node must be an http(s) URL', `got ${node}`)
   return {
-    node: (values.node as string | undefined) ?? process.env.PCMIMS_NODE ?? DEFAULT_NODE_URL,
+    node,
     keystore: (values.keystore as string | undefined) ?? process.env.PCMIMS_KEYSTORE,
     json: Boolean(values.json),
   }

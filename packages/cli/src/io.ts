@@ -46,6 +46,22 @@ export class UsageError extends BaseError {
   }
 }
 
+/** The account, grant or request is already in the state asked for: nothing was sent. */
+export class AlreadyDoneError extends BaseError {
+  override name = 'AlreadyDoneError'
+  constructor(message: string, details?: string) {
+    super(message, { code: 'ALREADY_DONE', details })
+  }
+}
+
+/** What the command names does not exist. */
+export class NotFoundError extends BaseError {
+  override name = 'NotFoundError'
+  constructor(message: string, details?: string) {
+    super(message, { code: 'NOT_FOUND', details })
+  }
+}
+
 export function reportError(io: Io, error: unknown): number {
   const base = error instanceof BaseError ? error : undefined
   const code = base?.code ?? 'INTERNAL'

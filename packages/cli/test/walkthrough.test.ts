@@ -46,7 +46,18 @@ describe('pcmims CLI walkthrough', () => {
     expect(registered.json.status).toBe('Pending')
     const pending = await as('unit', ['registrations', '--status', 'Pending'])
     expect(pending.json.participants.map((p: { address: string }) => p.address)).toContain(alice)
-    expect((await as('unit', ['approve', alice])).json.status).toBe('Approved')
+    const approved = await as('unit', ['approve', alice])
+    expect(approved.json).toMatchObject({ status: 'Approved', txHash: expect.stringMatching(/^0x/) })
+    expect(typeof approved.json.gasUsed).toBe('string')
+    // approving twice sends nothing and says so; status filters take any case
+    const again = await as('unit', ['approve', alice])
+    expect(again.code).toBe(1)
+    expect(again.json.error).toMatchObject({ code: 'ALREADY_DONE', message: `${alice} is already Approved` })
+    const rejectApproved = await as('unit', ['reject', alice])
+    expect(rejectApproved.code).toBe(1)
+    expect(rejectApproved.json.error.code).toBe('PRECONDITION_FAILED')
+    const approvedList = await as('unit', ['registrations', '--status', 'approved'])
+    expect(approvedList.json.participants.map((p: { address: string }) => p.address)).toContain(alice)
 
     // the radiologist uploads a folder (two DICOM files) for Alice
     const study = join(work, 'study')
@@ -79,7 +90,18 @@ describe('pcmims CLI walkthrough', () => {
     const aliceRun = (args: string[]) => cli([...args, '--keystore', newKeystore], 'correct horse battery')
     const listed = await aliceRun(['records', '--appointment', 'APT-7'])
     expect(listed.json.records.map((r: { id: string }) => r.id)).toEqual([id])
+    const human = await runCli(['records', '--details', '--node', t.node.url, '--keystore', newKeystore], {
+      PCMIMS_PASSPHRASE: 'correct horse battery',
+    })
+    expect(human.code, human.stderr).toBe(0)
+    const [header, row, ...more] = human.stdout.trimEnd().split('\n')
+    expect(header).toMatch(/^RECORD +KIND +ANCHORED \(UTC\) +DATE +APPOINTMENT +FILES +SIZE +DESCRIPTION$/)
+    expect(row).toMatch(new RegExp(`^${id} +CT .* 2026-11-20 +APT-7 +2 +\\d+\\.\\d KB +Head CT$`))
+    expect(more).toEqual([])
     expect((await aliceRun(['records', '--appointment', 'APT-8'])).json.records).toEqual([])
+    const notAFolder = await aliceRun(['get', id, '--out', join(work, 'alice.json')])
+    expect(notAFolder.code).toBe(2)
+    expect(notAFolder.json.error.message).toMatch(/is not a folder/)
     const out = join(work, 'out')
     const got = await aliceRun(['get', id, '--out', out])
     expect(got.code, got.stderr).toBe(0)
@@ -95,6 +117,9 @@ describe('pcmims CLI walkthrough', () => {
     const granted = await aliceRun(['grant', '--to', medic, '--kind', 'CT', '--expires', '1d', '--view-only'])
     expect(granted.code, granted.stderr).toBe(0)
     expect(granted.json.records).toEqual([id])
+    expect(granted.json.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(granted.json.gasUsed).toMatch(/^\d+$/)
+    expect(granted.json).not.toHaveProperty('hash')
     expect(
       (await as('medic', ['records', '--patient', alice])).json.records.map((r: { id: string }) => r.id),
     ).toEqual([id])
@@ -116,19 +141,104 @@ describe('pcmims CLI walkthrough', () => {
       status: 'Pending',
       purpose: 'Research',
     })
-    expect(
-      (await aliceRun(['respond', requestId, '--approve', '--expires', '7d', '--deidentified'])).code,
-    ).toBe(0)
+    const responded = await aliceRun(['respond', requestId, '--approve', '--expires', '7d', '--deidentified'])
+    expect(responded.code, responded.stderr).toBe(0)
+    expect(responded.json).toMatchObject({ requestId, approved: true, txHash: expect.stringMatching(/^0x/) })
+    expect(responded.json.gasUsed).toMatch(/^\d+$/)
+    expect(responded.json).not.toHaveProperty('hash')
+    const twice = await aliceRun(['respond', requestId, '--approve'])
+    expect(twice.json.error).toMatchObject({
+      code: 'ALREADY_DONE',
+      message: `Request #${requestId} is already Approved`,
+    })
+    const missing = await aliceRun(['respond', '999', '--deny'])
+    expect(missing.code).toBe(1)
+    expect(missing.json.error).toMatchObject({ code: 'NOT_FOUND', message: 'No such request #999' })
+
+    // a request for some kinds shows them by name; Alice denies it
+    const narrow = await as('requestor', [
+      'request',
+      '--patient',
+      alice,
+      '--purpose',
+      'INSURANCE',
+      '--kind',
+      'ct',
+      '--kind',
+      'MR',
+    ])
+    expect(narrow.code, narrow.stderr).toBe(0)
+    const humanRequests = await runCli(['requests', '--node', t.node.url, '--keystore', newKeystore], {
+      PCMIMS_PASSPHRASE: 'correct horse battery',
+    })
+    expect(humanRequests.stdout.split('\n')[0]).toMatch(/^REQUEST +FROM \/ TO +PURPOSE +KINDS +STATUS$/)
+    expect(humanRequests.stdout).toMatch(
+      new RegExp(`#${narrow.json.requestId} +from 0x[0-9a-fA-F]{40} +Insurance +MRI, CT +Pending`),
+    )
+    expect((await aliceRun(['respond', String(narrow.json.requestId), '--deny'])).json.approved).toBe(false)
     expect(
       (await as('requestor', ['records', '--patient', alice])).json.records.map((r: { id: string }) => r.id),
     ).toEqual([id])
   })
 
-  it('usage errors exit 2 with a JSON error; unknown commands too', async () => {
-    const bad = await cli(['upload', '--kind', 'NOPE'])
-    expect(bad.code).toBe(2)
-    expect(bad.json.error.code).toBe('USAGE')
-    const unknown = await cli(['frobnicate'])
+  it('usage errors exit 2 with a short JSON error naming the problem; unknown commands too', async () => {
+    const usage = async (args: string[], message: string | RegExp) => {
+      const result = await as('patient', args)
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2)
+      expect(result.json.error.code).toBe('USAGE')
+      expect(result.json.error.message).toMatch(message)
+      return result.json.error as { message: string; details?: string }
+    }
+    await usage(['upload', '--patient', t.node.unit, '--kind', 'NOPE'], 'Unknown kind: NOPE')
+    const bogus = await usage(['records', '--bogus'], /^Unknown option --bogus$/)
+    expect(bogus.details).toContain('usage: pcmims records')
+    expect((await usage(['grant', '--expire', '1d'], 'Unknown option --expire')).details).toContain(
+      '--expires',
+    )
+    await usage(['get', '--out'], '--out needs a value')
+    await usage(['registrations', '--status', 'weird'], /--status must be one of Pending, Approved/)
+    await usage(['records', '--from', '2026-02-30'], '--from must be a date YYYY-MM-DD')
+    await usage(['records', '--to', 'yesterday'], '--to must be a date YYYY-MM-DD')
+    await usage(
+      ['grant', '--to', t.node.unit, '--expires', '4m'],
+      'An expiry must be at least 5 minutes away',
+    )
+    await usage(['emergency', '--patient', t.node.unit, '--reason', 'heart'], 'Unknown reason: heart')
+
+    const unknown = await cli(['uplaod', '--kind', 'CT'])
     expect(unknown.code).toBe(2)
+    expect(unknown.json.error.message).toBe('Unknown command: uplaod')
+    expect(unknown.json.error.details).toContain('pcmims upload')
+  })
+
+  it('help, version, subcommand lists and an unreachable node', async () => {
+    const help = await runCli(['help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^ {2}upload --patient ADDR/m)
+    expect(help.stdout).toMatch(/^ {6}Uploader: encrypt files/m)
+    expect(Math.max(...help.stdout.split('\n').map((line) => line.length))).toBeLessThan(120)
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    expect((await runCli(['--version'])).stdout.trim()).toBe(`pcmims ${version}`)
+    expect((await runCli(['version', '--json'])).json).toEqual({ version })
+    for (const args of [['account'], ['account', '--help']]) {
+      const group = await runCli(args)
+      expect(group.code).toBe(args.length === 1 ? 2 : 0)
+      expect(group.stdout).toContain('account new --out FILE')
+    }
+    const grantHelp = await runCli(['grant', '--help'])
+    expect(grantHelp.code).toBe(0)
+    expect(grantHelp.stdout).toContain('90m, 12h, 30d, 2w (default 30d')
+    expect(grantHelp.stdout).toContain('PCMIMS_PASSPHRASE')
+    expect((await runCli(['emergency', '--help'])).stdout).toContain('1 unconscious, 2 trauma')
+
+    const down = await runCli(['status', '--json', '--node', 'http://127.0.0.1:1'])
+    expect(down.code).toBe(1)
+    expect(down.json.error).toMatchObject({
+      code: 'NODE_UNREACHABLE',
+      message: 'Cannot reach the node at http://127.0.0.1:1',
+    })
+    const up = await cli(['status'])
+    expect(up.code, up.stderr).toBe(0)
+    expect(up.json.status).toBe('ok')
   })
 })

@@ -12,6 +12,8 @@ export const accountNew: Command = {
   summary: 'Create an account (signing key + encryption key) in a passphrase-protected keystore file',
   usage: 'account new --out FILE',
   options: { out: { type: 'string' } },
+  details: [['--out FILE', 'where to write the keystore; an existing file is never overwritten']],
+  clientOptions: ['json', 'passphrase'],
   async run(ctx) {
     const out = str(ctx, 'out')
     if (!out) throw new UsageError('--out FILE is required')

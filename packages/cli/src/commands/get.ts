@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +8,7 @@ import type { Hex } from 'viem'
 import type { Command } from '../command.js'
 import { str } from '../command.js'
 import { connect } from '../context.js'
+import { formatBytes } from '../format.js'
 import { UsageError } from '../io.js'
 
 export const get: Command = {
@@ -16,12 +17,18 @@ export const get: Command = {
   usage: 'get RECORD_ID --out DIR',
   positionals: true,
   options: { out: { type: 'string' } },
+  details: [
+    ['RECORD_ID', 'the record id (0x + 64 hex), as `pcmims records` lists it'],
+    ['--out DIR', 'the folder to write into (created if missing); files keep their paths in the record'],
+  ],
   async run(ctx) {
     const id = ctx.positionals[0]
     if (!id || ctx.positionals.length !== 1 || !/^0x[0-9a-fA-F]{64}$/.test(id))
       throw new UsageError('Give one record id (0x + 64 hex)')
     const out = str(ctx, 'out')
     if (!out) throw new UsageError('--out DIR is required')
+    const existing = await stat(out).catch(() => undefined)
+    if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a folder`)
     const client = await connect(ctx.global)
     const record = await openRecord(client, { recordId: id as Hex, signal: ctx.signal })
     try {
@@ -45,7 +52,7 @@ export const get: Command = {
                 file,
                 signal: ctx.signal,
                 onProgress: (n) =>
-                  ctx.io.progress(`${i + 1}/${record.manifest.files.length} ${file.path} ${n} bytes`),
+                  ctx.io.progress(`${i + 1}/${record.manifest.files.length} ${file.path} ${formatBytes(n)}`),
               }),
             ),
             createWriteStream(partial, { mode: 0o600 }),
@@ -73,7 +80,7 @@ export const get: Command = {
           [
             `record ${record.recordId} (${m.kind}, ${m.date}${m.appointment ? `, appointment ${m.appointment}` : ''})`,
             ...(m.description ? [`  ${m.description}`] : []),
-            ...written.map((f) => `  ${f.path}  ${f.size} bytes  verified`),
+            ...written.map((f) => `  ${f.path}  ${formatBytes(f.size)}  verified`),
           ].join('\n'),
       )
     } finally {

@@ -3,9 +3,9 @@ import { getAddress, type Hex, isAddress } from 'viem'
 import type { Command, CommandContext } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { connect } from '../context.js'
-import { parseDuration } from '../duration.js'
+import { EXPIRES_NOTE, parseExpiry } from '../duration.js'
 import { UsageError } from '../io.js'
-import { parseKind } from './upload.js'
+import { KIND_NOTE, parseKind } from '../vocabulary.js'
 
 function addressOption(ctx: CommandContext, name: string) {
   const value = str(ctx, name)
@@ -26,6 +26,17 @@ export const grant: Command = {
     'view-only': { type: 'boolean' },
     deidentified: { type: 'boolean' },
   },
+  details: [
+    ['--to ADDR', 'the medic or requestor (an approved participant)'],
+    ['--kind KIND…', `only records of these kinds, later ones too (repeat the option):\n${KIND_NOTE}`],
+    [
+      '--record ID…',
+      'only these records (repeat the option); not with --kind.\nWith neither, the grant covers all your records, later ones too',
+    ],
+    ['--expires DURATION', EXPIRES_NOTE],
+    ['--view-only', 'list and view, but no downloads'],
+    ['--deidentified', 'only de-identified copies'],
+  ],
   async run(ctx) {
     const grantee = addressOption(ctx, 'to')
     const kinds = strs(ctx, 'kind').map(parseKind)
@@ -33,10 +44,10 @@ export const grant: Command = {
     for (const id of records)
       if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new UsageError(`Not a record id: ${id}`)
     if (kinds.length && records.length) throw new UsageError('Give --kind or --record, not both')
-    const seconds = parseDuration(str(ctx, 'expires') ?? '30d')
+    const seconds = parseExpiry(str(ctx, 'expires'))
     const client = await connect(ctx.global)
     const expiresAt = (await getChainTime(client.publicClient)) + seconds
-    const result = await createGrant(client, {
+    const { hash, gasUsed, ...result } = await createGrant(client, {
       grantee,
       kinds,
       records: records as Hex[],
@@ -45,11 +56,15 @@ export const grant: Command = {
       deidentifiedOnly: flag(ctx, 'deidentified'),
       signal: ctx.signal,
     })
-    ctx.io.result({ grantee, expiresAt, ...result }, () =>
+    ctx.io.result({ grantee, expiresAt, ...result, txHash: hash, gasUsed: String(gasUsed) }, () =>
       [
         `Granted ${grantee}: ${result.scope}${kinds.length ? ` (${kinds.join(', ')})` : ''} until ${new Date(expiresAt * 1000).toISOString()}`,
-        `  ${flag(ctx, 'view-only') ? 'view only' : 'download allowed'}; ${result.records.length} existing record key(s) in bundle ${result.keyBundle}`,
-        `  tx ${result.hash}, gas ${result.gasUsed}`,
+        `  ${flag(ctx, 'view-only') ? 'view only' : 'download allowed'}; ${
+          result.keyBundle
+            ? `${result.records.length} existing record key(s) in bundle ${result.keyBundle}`
+            : 'no record keys (de-identified copies only)'
+        }`,
+        `  tx ${hash}, gas ${gasUsed}`,
       ].join('\n'),
     )
   },
@@ -61,6 +76,7 @@ export const revoke: Command = {
     'Patient: revoke a grant (nodes stop serving; copies already downloaded cannot be recalled; see `rotate`)',
   usage: 'revoke --to ADDR',
   options: { to: { type: 'string' } },
+  details: [['--to ADDR', 'the medic or requestor whose grant ends now']],
   async run(ctx) {
     const grantee = addressOption(ctx, 'to')
     const client = await connect(ctx.global)
@@ -71,7 +87,7 @@ export const revoke: Command = {
     })
     if (current.scope === 'None') throw new UsageError(`No active grant to ${grantee}`)
     const receipt = await revokeAccess(client.walletClient, { contract: client.config.contract, grantee })
-    ctx.io.result({ grantee, txHash: receipt.hash, gasUsed: receipt.gasUsed }, () =>
+    ctx.io.result({ grantee, txHash: receipt.hash, gasUsed: String(receipt.gasUsed) }, () =>
       [
         `Revoked ${grantee} (tx ${receipt.hash}, gas ${receipt.gasUsed}).`,
         'Nodes refuse to serve from now on. Anything already downloaded cannot be recalled;',
@@ -87,6 +103,7 @@ export const rotate: Command = {
     'Patient: re-encrypt a record under a new key for the remaining recipients and retire the old copy',
   usage: 'rotate RECORD_ID',
   positionals: true,
+  details: [['RECORD_ID', 'one of your records (0x + 64 hex); it gets a new id']],
   async run(ctx) {
     const id = ctx.positionals[0]
     if (!id || ctx.positionals.length !== 1 || !/^0x[0-9a-fA-F]{64}$/.test(id))

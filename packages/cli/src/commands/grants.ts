@@ -1,6 +1,7 @@
 import { kindsOf } from '@pcmims/core'
 import type { Command } from '../command.js'
 import { connect } from '../context.js'
+import { reasonName } from '../vocabulary.js'
 
 type GrantListing = {
   grants: Array<{
@@ -58,7 +59,7 @@ export const grants: Command = {
         mine.length === 0 ? 'No emergency access, ever.' : 'EMERGENCY ACCESS to your records:',
         ...mine.map(
           (e) =>
-            `  ${e.active ? 'ACTIVE ' : e.ended ? 'ended  ' : 'expired'}  medic ${e.medic}  reason ${e.reasonCode}  until ${when(e.until)}`,
+            `  ${e.active ? 'ACTIVE ' : e.ended ? 'ended  ' : 'expired'}  medic ${e.medic}  reason ${reasonName(e.reasonCode)}  until ${when(e.until)}`,
         ),
       ].join('\n'),
     )

@@ -19,8 +19,12 @@ export const register: Command = {
   summary: 'Ask a health unit to admit this account in a role (the unit approves)',
   usage: 'register --role patient|uploader|medic|requestor --unit ADDR',
   options: { role: { type: 'string' }, unit: { type: 'string' } },
+  details: [
+    ['--role ROLE', 'patient, uploader (also: radiologist, lab), medic or requestor'],
+    ['--unit ADDR', "the health unit's address (`pcmims start` prints it as `unit`)"],
+  ],
   async run(ctx) {
-    const role = ROLES[(str(ctx, 'role') ?? '') as keyof typeof ROLES]
+    const role = ROLES[(str(ctx, 'role') ?? '').toLowerCase() as keyof typeof ROLES]
     if (!role) throw new UsageError('--role must be patient, uploader, medic or requestor')
     const unit = str(ctx, 'unit')
     if (!unit || !isAddress(unit, { strict: false }))
@@ -43,6 +47,7 @@ export const register: Command = {
         unit: getAddress(unit),
         status: 'Pending',
         txHash: receipt.hash,
+        gasUsed: String(receipt.gasUsed),
       },
       () =>
         `Registration requested: ${client.account.address} as ${role} at ${getAddress(unit)} (pending the unit's approval)`,

@@ -1,13 +1,29 @@
-import { declareEmergency, getChainTime, Purpose, requestAccess, respondToRequest } from '@pcmims/core'
+import {
+  declareEmergency,
+  getChainTime,
+  getRequest,
+  kindsOf,
+  MAX_EMERGENCY_DURATION,
+  requestAccess,
+  respondToRequest,
+} from '@pcmims/core'
 import { getAddress, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { connect } from '../context.js'
-import { parseDuration } from '../duration.js'
-import { UsageError } from '../io.js'
-import { parseKind } from './upload.js'
-
-const PURPOSES = Object.keys(Purpose) as Array<keyof typeof Purpose>
+import { EXPIRES_NOTE, parseDuration, parseExpiry } from '../duration.js'
+import { table } from '../format.js'
+import { AlreadyDoneError, NotFoundError, UsageError } from '../io.js'
+import {
+  EMERGENCY_DURATION_NOTE,
+  KIND_NOTE,
+  PURPOSE_NOTE,
+  parseKind,
+  parsePurpose,
+  parseReason,
+  REASON_NOTE,
+  reasonName,
+} from '../vocabulary.js'
 
 export const request: Command = {
   name: ['request'],
@@ -18,12 +34,16 @@ export const request: Command = {
     purpose: { type: 'string' },
     kind: { type: 'string', multiple: true },
   },
+  details: [
+    ['--patient ADDR', "the patient's account address"],
+    ['--purpose PURPOSE', `why you ask: ${PURPOSE_NOTE} (any case)`],
+    ['--kind KIND…', `ask for these kinds only (repeat the option; default all):\n${KIND_NOTE}`],
+  ],
   async run(ctx) {
     const patient = str(ctx, 'patient')
     if (!patient || !isAddress(patient, { strict: false }))
       throw new UsageError('--patient must be an address')
-    const purpose = PURPOSES.find((p) => p.toLowerCase() === (str(ctx, 'purpose') ?? '').toLowerCase())
-    if (!purpose) throw new UsageError(`--purpose must be one of ${PURPOSES.join(', ').toLowerCase()}`)
+    const purpose = parsePurpose(str(ctx, 'purpose'))
     const kinds = strs(ctx, 'kind').map(parseKind)
     const client = await connect(ctx.global)
     const receipt = await requestAccess(client.walletClient, {
@@ -34,9 +54,15 @@ export const request: Command = {
       purpose,
     })
     ctx.io.result(
-      { requestId: receipt.requestId, patient: getAddress(patient), purpose, txHash: receipt.hash },
+      {
+        requestId: receipt.requestId,
+        patient: getAddress(patient),
+        purpose,
+        txHash: receipt.hash,
+        gasUsed: String(receipt.gasUsed),
+      },
       () =>
-        `Request ${receipt.requestId} sent to ${getAddress(patient)} (${purpose}); the patient approves or denies it.`,
+        `Request #${receipt.requestId} sent to ${getAddress(patient)} (${purpose}); the patient approves or denies it.`,
     )
   },
 }
@@ -53,6 +79,7 @@ export const requests: Command = {
         requestor: string
         patient: string
         scope: string
+        kindMask: number
         purpose: string
         status: string
         direction: string
@@ -61,12 +88,16 @@ export const requests: Command = {
     ctx.io.result(answer, () =>
       answer.requests.length === 0
         ? 'No requests.'
-        : answer.requests
-            .map(
-              (r) =>
-                `#${r.id}  ${r.direction === 'incoming' ? `from ${r.requestor}` : `to ${r.patient}`}  ${r.purpose}  ${r.scope}  ${r.status}`,
-            )
-            .join('\n'),
+        : table(
+            ['REQUEST', 'FROM / TO', 'PURPOSE', 'KINDS', 'STATUS'],
+            answer.requests.map((r) => [
+              `#${r.id}`,
+              r.direction === 'incoming' ? `from ${r.requestor}` : `to ${r.patient}`,
+              r.purpose,
+              r.scope === 'Kinds' ? kindsOf(r.kindMask).join(', ') : 'all',
+              r.status,
+            ]),
+          ),
     )
   },
 }
@@ -83,26 +114,49 @@ export const respond: Command = {
     'view-only': { type: 'boolean' },
     deidentified: { type: 'boolean' },
   },
+  details: [
+    ['REQUEST_ID', 'the number `pcmims requests` shows (without the #)'],
+    ['--approve', 'grant the requestor what they asked for'],
+    ['--deny', 'refuse; the requestor sees the request as Denied'],
+    ['--expires DURATION', `with --approve: ${EXPIRES_NOTE}`],
+    ['--view-only', 'with --approve: list and view, but no downloads'],
+    ['--deidentified', 'with --approve: only de-identified copies'],
+  ],
   async run(ctx) {
-    const id = ctx.positionals[0]
+    const id = ctx.positionals[0]?.replace(/^#/, '')
     if (!id || !/^\d+$/.test(id) || ctx.positionals.length !== 1)
       throw new UsageError('Give one request id (a number)')
-    if (flag(ctx, 'approve') === flag(ctx, 'deny'))
-      throw new UsageError('Give exactly one of --approve and --deny')
+    const approve = flag(ctx, 'approve')
+    if (approve === flag(ctx, 'deny')) throw new UsageError('Give exactly one of --approve and --deny')
+    const seconds = approve ? parseExpiry(str(ctx, 'expires')) : 0
     const client = await connect(ctx.global)
-    const expiresAt = (await getChainTime(client.publicClient)) + parseDuration(str(ctx, 'expires') ?? '30d')
-    const result = await respondToRequest(client, {
+    const current = await getRequest(client.publicClient, {
+      contract: client.config.contract,
+      id: BigInt(id),
+    })
+    if (current.status === 'None') throw new NotFoundError(`No such request #${id}`)
+    if (current.status === (approve ? 'Approved' : 'Denied'))
+      throw new AlreadyDoneError(`Request #${id} is already ${current.status}`)
+    const expiresAt = approve ? (await getChainTime(client.publicClient)) + seconds : undefined
+    const { hash, gasUsed, ...result } = await respondToRequest(client, {
       requestId: BigInt(id),
-      approve: flag(ctx, 'approve'),
+      approve,
       expiresAt,
       download: !flag(ctx, 'view-only'),
       deidentifiedOnly: flag(ctx, 'deidentified'),
       signal: ctx.signal,
     })
     ctx.io.result(
-      { requestId: id, approved: flag(ctx, 'approve'), ...result },
+      {
+        requestId: id,
+        approved: approve,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...result,
+        txHash: hash,
+        gasUsed: String(gasUsed),
+      },
       () =>
-        `Request #${id} ${flag(ctx, 'approve') ? `approved until ${new Date(expiresAt * 1000).toISOString()}` : 'denied'} (tx ${result.hash})`,
+        `Request #${id} ${expiresAt !== undefined ? `approved until ${new Date(expiresAt * 1000).toISOString()}` : 'denied'} (tx ${hash})`,
     )
   },
 }
@@ -113,14 +167,19 @@ export const emergency: Command = {
     "Medic: break-glass access to a patient's records at your unit, for a few hours at most, always visible",
   usage: 'emergency --patient ADDR --reason CODE [--duration 2h]',
   options: { patient: { type: 'string' }, reason: { type: 'string' }, duration: { type: 'string' } },
+  details: [
+    ['--patient ADDR', "the patient's account address"],
+    ['--reason CODE', `a code or its name: ${REASON_NOTE}`],
+    ['--duration DURATION', EMERGENCY_DURATION_NOTE],
+  ],
   async run(ctx) {
     const patient = str(ctx, 'patient')
     if (!patient || !isAddress(patient, { strict: false }))
       throw new UsageError('--patient must be an address')
-    const reason = Number(str(ctx, 'reason'))
-    if (!Number.isInteger(reason) || reason < 0 || reason > 255)
-      throw new UsageError('--reason must be a code 0-255')
-    const duration = parseDuration(str(ctx, 'duration') ?? '2h')
+    const reason = parseReason(str(ctx, 'reason'))
+    const duration = parseDuration(str(ctx, 'duration') ?? '2h', '--duration')
+    if (duration > MAX_EMERGENCY_DURATION)
+      throw new UsageError(`--duration is at most ${MAX_EMERGENCY_DURATION / 3600}h for emergency access`)
     const client = await connect(ctx.global)
     const receipt = await declareEmergency(client.walletClient, {
       contract: client.config.contract,
@@ -129,9 +188,16 @@ export const emergency: Command = {
       durationSeconds: duration,
     })
     ctx.io.result(
-      { patient: getAddress(patient), until: receipt.until, txHash: receipt.hash },
+      {
+        patient: getAddress(patient),
+        reasonCode: reason,
+        reason: reasonName(reason),
+        until: receipt.until,
+        txHash: receipt.hash,
+        gasUsed: String(receipt.gasUsed),
+      },
       () =>
-        `Emergency access to ${getAddress(patient)} until ${new Date(receipt.until * 1000).toISOString()}; the patient sees it.`,
+        `Emergency access to ${getAddress(patient)} (${reasonName(reason)}) until ${new Date(receipt.until * 1000).toISOString()}; the patient sees it.`,
     )
   },
 }

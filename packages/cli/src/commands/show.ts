@@ -2,6 +2,7 @@ import { closeRecord, openRecord } from '@pcmims/core'
 import type { Hex } from 'viem'
 import type { Command } from '../command.js'
 import { connect } from '../context.js'
+import { formatBytes } from '../format.js'
 import { UsageError } from '../io.js'
 
 export const show: Command = {
@@ -40,7 +41,7 @@ export const show: Command = {
         `uploaded by ${m.uploader} at unit ${m.unit}`,
         `your access ${record.access.basis}${record.access.download ? ', download allowed' : ', view only'}`,
         `files       ${m.files.length}`,
-        ...m.files.map((f) => `  ${f.path}  ${f.mediaType}  ${f.size} bytes`),
+        ...m.files.map((f) => `  ${f.path}  ${f.mediaType}  ${formatBytes(f.size)}`),
       ].join('\n'),
     )
   },

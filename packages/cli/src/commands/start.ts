@@ -20,6 +20,14 @@ export const start: Command = {
     'chain-port': { type: 'string' },
     config: { type: 'string' },
   },
+  details: [
+    ['--data-dir DIR', 'where the node keeps its chain, blocks and database (default .pcmims)'],
+    ['--port N', "the HTTP API's port (default 8480)"],
+    ['--host ADDR', 'the address to listen on (default 127.0.0.1)'],
+    ['--chain-port N', "the embedded chain's RPC port (default 8545)"],
+    ['--config FILE', 'a JSON configuration file (default DIR/pcmims.config.json); options override it'],
+  ],
+  clientOptions: ['json'],
   async run(ctx) {
     // Loaded here, not at the top: the node pulls in Helia and friends, which client commands never need.
     const { createLogger, loadConfig, startNode } = await import('@pcmims/node')

@@ -1,26 +1,47 @@
-import { createNodeClient } from '@pcmims/core'
+import { createNodeClient, NodeRequestError } from '@pcmims/core'
 import type { Command } from '../command.js'
+
+type Health = {
+  status: string
+  chain: { ok: boolean; blockNumber?: string; indexedBlock?: string }
+  ipfs: { ok: boolean }
+  outbox: Record<string, number>
+}
 
 export const status: Command = {
   name: ['status'],
   summary: "The node's health: chain, IPFS and outbox",
   usage: 'status',
+  clientOptions: ['node', 'json'],
   async run(ctx) {
     const node = createNodeClient({ url: ctx.global.node })
-    const response = await fetch(`${node.url}/api/v1/health`).catch(() => undefined)
-    if (!response) throw new Error(`Cannot reach the node at ${node.url}`)
-    const health = (await response.json()) as {
-      status: string
-      chain: { ok: boolean; blockNumber?: string; indexedBlock?: string }
-      ipfs: { ok: boolean }
-      outbox: Record<string, number>
+    const unreachable = (cause?: unknown) =>
+      new NodeRequestError(
+        0,
+        `Cannot reach the node at ${node.url}`,
+        'NODE_UNREACHABLE',
+        'is it running? Start one with `pcmims start`, or pass --node URL',
+        cause,
+      )
+    // Not node.json: a degraded node answers 503 with the same body, which is still worth showing.
+    const response = await fetch(`${node.url}/api/v1/health`, { signal: ctx.signal }).catch((cause) => {
+      throw unreachable(cause)
+    })
+    const health = (await response.json().catch(() => undefined)) as Health | undefined
+    if (!health?.chain || !health.ipfs) {
+      throw new NodeRequestError(
+        response.status,
+        `${node.url} did not answer like a PCMIMS node`,
+        'NOT_A_NODE',
+        `GET /api/v1/health answered ${response.status}`,
+      )
     }
     ctx.io.result(health, () =>
       [
         `node   ${node.url}: ${health.status}`,
         `chain  ${health.chain.ok ? `ok, block ${health.chain.blockNumber}, indexed ${health.chain.indexedBlock ?? '-'}` : 'unreachable'}`,
         `ipfs   ${health.ipfs.ok ? 'ok' : 'unavailable'}`,
-        `outbox ${Object.entries(health.outbox)
+        `outbox ${Object.entries(health.outbox ?? {})
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       ].join('\n'),

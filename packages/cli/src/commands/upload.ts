@@ -1,20 +1,15 @@
-import { RECORD_KINDS, type RecordKind, uploadRecord } from '@pcmims/core'
+import { uploadRecord } from '@pcmims/core'
 import { getAddress, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
 import { connect } from '../context.js'
 import { collectFiles } from '../files.js'
+import { formatBytes } from '../format.js'
 import { UsageError } from '../io.js'
+import { KIND_NOTE, parseDate, parseKind } from '../vocabulary.js'
 
-export function parseKind(value: string | undefined): RecordKind {
-  const kind = value?.toUpperCase().replace('X-RAY', 'XRAY')
-  if (!kind || !(RECORD_KINDS as readonly string[]).includes(kind)) {
-    throw new UsageError(`--kind must be one of ${RECORD_KINDS.join(', ')}`)
-  }
-  return kind as RecordKind
-}
-
-const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
+// Other commands imported it from here first.
+export { parseKind }
 
 export const upload: Command = {
   name: ['upload'],
@@ -32,13 +27,24 @@ export const upload: Command = {
     mrn: { type: 'string' },
     'no-wait': { type: 'boolean' },
   },
+  details: [
+    ['PATH…', 'files and folders (folders recursively); they become one record'],
+    ['--patient ADDR', "the patient's account address"],
+    ['--kind KIND', KIND_NOTE],
+    ['--appointment ID', 'the appointment or accession the record belongs to'],
+    ['--description TEXT', 'a short description, e.g. "Head CT"'],
+    ['--date YYYY-MM-DD', 'the date of the study (default today)'],
+    ['--patient-name NAME', 'kept in the encrypted manifest only'],
+    ['--mrn MRN', "the unit's medical record number, in the encrypted manifest only"],
+    ['--no-wait', 'return once stored, without waiting for the anchor transaction'],
+  ],
   async run(ctx) {
     const patient = str(ctx, 'patient')
     if (!patient || !isAddress(patient, { strict: false }))
       throw new UsageError('--patient must be an address')
     const kind = parseKind(str(ctx, 'kind'))
     const date = str(ctx, 'date')
-    if (date && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UsageError('--date must be YYYY-MM-DD')
+    if (date) parseDate(date, '--date')
     const files = await collectFiles(ctx.positionals)
     const total = files.reduce((n, f) => n + (f.size ?? 0), 0)
     const client = await connect(ctx.global)
@@ -56,7 +62,7 @@ export const upload: Command = {
       signal: ctx.signal,
       onProgress: (p) =>
         ctx.io.progress(
-          `encrypting and storing ${p.fileIndex + 1}/${p.fileCount} ${p.file}  ${mb(p.totalBytes)} / ${mb(total)}`,
+          `encrypting and storing ${p.fileIndex + 1}/${p.fileCount} ${p.file}  ${formatBytes(p.totalBytes)} / ${formatBytes(total)}`,
         ),
     })
     ctx.io.progressDone()
@@ -66,7 +72,7 @@ export const upload: Command = {
         `record     ${result.recordId}`,
         `envelope   ${result.envelopeCid}`,
         `manifest   ${result.manifestCid}`,
-        `files      ${result.files.length} (${mb(total)}) in ${seconds.toFixed(1)} s`,
+        `files      ${result.files.length} (${formatBytes(total)}) in ${seconds.toFixed(1)} s`,
         `recipients ${result.recipients.map((r) => `${r.role} ${r.address}`).join(', ')}`,
         `anchor     ${result.status}${result.txHash ? ` tx ${result.txHash}, gas ${result.gasUsed}` : ''}`,
       ].join('\n'),
