@@ -27,6 +27,7 @@ describe('ciphertext that never became a record is not kept', () => {
       expiresAt: (await getChainTime(patient.publicClient)) + 3600,
       download: true,
     })
+    expect(grant.keyBundle).toBeDefined()
     // An upload whose client gave up before submitting the record.
     const abandoned = (await (
       await uploader.node.raw('POST', '/api/v1/blobs', {
@@ -48,7 +49,7 @@ describe('ciphertext that never became a record is not kept', () => {
       record.manifestCid,
       record.envelopeCid,
       ...record.files.map((f) => f.cid),
-      grant.keyBundle,
+      grant.keyBundle as string,
     ]) {
       expect(await store.has(CID.parse(cid)), cid).toBe(true)
     }
