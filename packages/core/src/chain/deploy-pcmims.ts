@@ -2,8 +2,9 @@ import { pcmimsAbi, pcmimsBytecode } from '@pcmims/contracts'
 import type { Account, Address, Hash } from 'viem'
 import { deployContract, waitForTransactionReceipt } from 'viem/actions'
 import { BaseError } from '../errors/base-error.js'
+import { abortable } from '../utils/abortable.js'
 import { TransactionRevertedError } from './errors.js'
-import { type AnyClient, abortable } from './internal/execute.js'
+import type { AnyClient } from './internal/execute.js'
 
 export type DeployPcmimsParameters = {
   /** Network governance (admits units). Defaults to the deploying account. */

@@ -1,3 +1,4 @@
+import { abortable } from '@pcmims/core'
 import { TooLargeError } from './errors.js'
 
 export type MeterSourceParameters = {
@@ -25,7 +26,7 @@ export async function* meterSource(
   let done = false
   try {
     while (true) {
-      const result = await raceAbort(Promise.resolve(iterator.next()), signal)
+      const result = await abortable(Promise.resolve(iterator.next()), signal)
       if (result.done === true) {
         done = true
         return
@@ -41,23 +42,4 @@ export async function* meterSource(
     // Fire and forget: an aborted source may never settle its pending next().
     if (!done) void Promise.resolve(iterator.return?.()).catch(() => {})
   }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  signal.throwIfAborted()
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }

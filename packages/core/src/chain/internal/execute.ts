@@ -2,6 +2,7 @@ import { pcmimsAbi } from '@pcmims/contracts'
 import type { Account, Address, Chain, Client, Hash, Transport } from 'viem'
 import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions'
 import { BaseError } from '../../errors/base-error.js'
+import { abortable } from '../../utils/abortable.js'
 import { decodePcmimsLogs, type PcmimsEvent } from '../decode-pcmims-logs.js'
 import { TransactionRevertedError, toContractCallError } from '../errors.js'
 
@@ -32,26 +33,6 @@ export type ReadParameters = {
 }
 
 export type AnyClient = Client<Transport, Chain | undefined, Account | undefined>
-
-/** Rejects as soon as `signal` aborts; the underlying work is not cancelled (viem has no signal), only awaited no more. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise
-  signal.throwIfAborted()
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
 
 /**
  * Simulates (a revert costs no gas and becomes a `ContractCallError`), sends, waits for the receipt and decodes
