@@ -337,7 +337,17 @@ describe('no PHI on chain, in any encoding', () => {
     const hash = (await t.rpc('eth_sendTransaction', [
       { from: sender, to: logger, data: toHex(payload), gas: toHex(5_000_000) },
     ])) as Hex
-    const receipt = (await t.rpc('eth_getTransactionReceipt', [hash])) as { status: string; logs: unknown[] }
+    // anvil answers eth_sendTransaction before it mines: wait for the receipt.
+    type Receipt = { status: string; logs: unknown[] }
+    const waitForReceipt = async (): Promise<Receipt> => {
+      for (let i = 0; i < 100; i++) {
+        const found = (await t.rpc('eth_getTransactionReceipt', [hash])) as Receipt | null
+        if (found) return found
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      throw new Error('the canary transaction was not mined')
+    }
+    const receipt = await waitForReceipt()
     expect(receipt.status).toBe('0x1')
     expect(receipt.logs).toHaveLength(1)
     // Storage: the same bytes across consecutive slots of another account.

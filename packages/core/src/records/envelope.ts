@@ -49,7 +49,7 @@ export type RecordEnvelope = {
   previous?: RecordId | undefined
 }
 
-const envelopeSchema = z.object({
+const envelopeSchema = z.strictObject({
   v: z.literal(1),
   type: z.literal(ENVELOPE_TYPE),
   chainId: z.union([z.number().int().positive(), z.bigint().positive()]).transform((v) => BigInt(v)),
@@ -62,7 +62,7 @@ const envelopeSchema = z.object({
   manifestSize: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   recipients: z
     .array(
-      z.object({
+      z.strictObject({
         address: addressBytesSchema,
         role: z.enum(RECIPIENT_ROLES),
         enc: bytesSchema(32, 32),

@@ -22,7 +22,7 @@ export type KeyBundle = {
   entries: Array<{ record: Hex; enc: Uint8Array; ct: Uint8Array }>
 }
 
-const keyBundleSchema = z.object({
+const keyBundleSchema = z.strictObject({
   v: z.literal(1),
   type: z.literal(KEY_BUNDLE_TYPE),
   chainId: z.union([z.number().int().positive(), z.bigint().positive()]).transform((v) => BigInt(v)),
@@ -31,7 +31,7 @@ const keyBundleSchema = z.object({
   grantee: addressBytesSchema,
   entries: z
     .array(
-      z.object({
+      z.strictObject({
         record: bytesSchema(32, 32).transform((b) => bytesToHex(b)),
         enc: bytesSchema(32, 32),
         ct: bytesSchema(48, 48),

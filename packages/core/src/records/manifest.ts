@@ -19,7 +19,7 @@ export const MANIFEST_LIMITS = { maxFiles: 100_000, maxText: 4096, maxPath: 1024
 
 const text = z.string().max(MANIFEST_LIMITS.maxText)
 
-const manifestFileSchema = z.object({
+const manifestFileSchema = z.strictObject({
   path: z.string().min(1).max(MANIFEST_LIMITS.maxPath),
   mediaType: z.string().min(1).max(255),
   size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
@@ -28,12 +28,12 @@ const manifestFileSchema = z.object({
   ciphertextSize: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 })
 
-const manifestSchema = z.object({
+const manifestSchema = z.strictObject({
   v: z.literal(1),
   type: z.literal(MANIFEST_TYPE),
   nonce: bytesSchema(16, 16),
   kind: recordKindSchema,
-  patient: z.object({
+  patient: z.strictObject({
     address: addressBytesSchema,
     name: text.optional(),
     mrn: text.optional(),

@@ -108,12 +108,18 @@ export function setMeta(db: DatabaseSync, key: string, value: string): void {
   ).run(key, value)
 }
 
+export function deleteMeta(db: DatabaseSync, key: string): void {
+  db.prepare('DELETE FROM meta WHERE key = ?').run(key)
+}
+
 /** Drops everything derived from the chain, keeping the node's own state (outbox, blobs). */
-export function clearChainIndex(db: DatabaseSync): void {
-  transaction(db, () => {
+export function clearChainIndex(db: DatabaseSync, options: { inTransaction?: boolean } = {}): void {
+  const clear = () => {
     for (const table of ['participants', 'records', 'grants', 'grant_records', 'requests', 'emergencies']) {
       db.exec(`DELETE FROM ${table}`)
     }
     db.exec(`DELETE FROM meta WHERE key LIKE 'indexer.%'`)
-  })
+  }
+  if (options.inTransaction) clear()
+  else transaction(db, clear)
 }

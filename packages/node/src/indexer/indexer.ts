@@ -1,8 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { enumName, Kind, pcmimsAbi, Role, Scope, Status } from '@pcmims/contracts'
 import { unpackGrantTerms } from '@pcmims/core'
-import { type Address, type Log, type PublicClient, parseEventLogs } from 'viem'
-import { clearChainIndex, getMeta, setMeta, transaction } from '../db/open-database.js'
+import { type Address, BlockNotFoundError, type Log, type PublicClient, parseEventLogs } from 'viem'
+import { clearChainIndex, deleteMeta, getMeta, setMeta, transaction } from '../db/open-database.js'
 import type { Logger } from '../logger.js'
 
 export type Indexer = {
@@ -57,23 +57,36 @@ export function createIndexer(params: CreateIndexerParameters): Indexer {
       return
     }
     const hash = getMeta(db, 'indexer.hash')
-    let same = false
+    let same: boolean
     try {
       const block = await publicClient.getBlock({ blockNumber: last })
       same = block.hash === hash
-    } catch {
+    } catch (error) {
+      // Only a block the chain says it does not have means a rollback; any other failure (a timeout,
+      // the RPC down) is passed up and the next run tries again.
+      if (!(error instanceof BlockNotFoundError)) throw error
       same = false
     }
     if (!same) {
       logger.warn({ lastBlock: String(last) }, 'chain no longer has the indexed block: rebuilding the index')
-      clearChainIndex(db)
+      transaction(db, () => {
+        clearChainIndex(db, { inTransaction: true })
+        setMeta(db, 'indexer.recheck', 'pending')
+      })
       last = undefined
-      await params.onRollback?.()
     }
+  }
+
+  /** The outbox re-check after a rollback must complete: it is retried until it does. */
+  async function recheckIfPending(): Promise<void> {
+    if (getMeta(db, 'indexer.recheck') !== 'pending') return
+    await params.onRollback?.()
+    deleteMeta(db, 'indexer.recheck')
   }
 
   async function sync(signal?: AbortSignal): Promise<bigint> {
     await checkContinuity()
+    await recheckIfPending()
     const head = (await publicClient.getBlockNumber({ cacheTime: 0 })) - BigInt(params.confirmations ?? 0)
     let from = last === undefined ? params.fromBlock : last + 1n
     const before = last
@@ -110,12 +123,23 @@ export function createIndexer(params: CreateIndexerParameters): Indexer {
     return last ?? params.fromBlock - 1n
   }
 
+  let queued: Promise<bigint> | undefined
   function syncOnce(signal?: AbortSignal): Promise<bigint> {
-    // One sync at a time: the poller and explicit callers share the run in flight.
-    running ??= sync(signal).finally(() => {
-      running = undefined
-    })
-    return running
+    // One sync at a time. A caller arriving while one runs may need blocks mined after that run read
+    // the head, so it gets the next run (shared by everyone who arrives meanwhile).
+    if (!running) {
+      running = sync(signal).finally(() => {
+        running = undefined
+      })
+      return running
+    }
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined
+        return syncOnce(signal)
+      })
+    return queued
   }
 
   function schedule() {

@@ -179,7 +179,6 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         }
       })
       logger.info({ records: pending.length, tx: result.hash, gasUsed: String(result.gasUsed) }, 'anchored')
-      await params.afterConfirm?.(pending)
     } catch (error) {
       if (pending.length > 1 && chain.isPermanent(error)) {
         // One bad entry must not hold back the rest: retry them one by one to find it.
@@ -190,6 +189,17 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         pending.map((e) => ({ ...e, attempts: e.attempts + 1 })),
         error,
       )
+      return
+    }
+    await runAfterConfirm(pending)
+  }
+
+  /** Housekeeping after an anchor; its failure never puts an anchored entry back in the queue. */
+  async function runAfterConfirm(entries: OutboxEntry[]): Promise<void> {
+    try {
+      await params.afterConfirm?.(entries)
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, 'after-anchor housekeeping failed')
     }
   }
 
@@ -204,10 +214,11 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         blockNumber: result.blockNumber,
         lastError: null,
       })
-      await params.afterConfirm?.([entry])
     } catch (error) {
       markFailure([entry], error)
+      return
     }
+    await runAfterConfirm([entry])
   }
 
   function markFailure(entries: OutboxEntry[], error: unknown): void {

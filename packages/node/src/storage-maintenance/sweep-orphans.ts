@@ -29,13 +29,20 @@ export async function sweepOrphans({
       `SELECT cid FROM blobs WHERE kind = 'blob' AND created_at < ? AND cid NOT IN (SELECT cid FROM record_blobs)`,
     )
     .all(now - ttlMs) as Array<{ cid: string }>
+  let swept = 0
   for (const { cid } of rows) {
+    // Claim the row first, in one statement: a submission that adopted the blob meanwhile keeps it,
+    // and a submission that comes after finds no row and is refused.
+    const claimed = db
+      .prepare('DELETE FROM blobs WHERE cid = ? AND cid NOT IN (SELECT cid FROM record_blobs)')
+      .run(cid).changes
+    if (claimed === 0) continue
     await store.unpin(CID.parse(cid))
-    db.prepare('DELETE FROM blobs WHERE cid = ?').run(cid)
+    swept++
   }
-  if (rows.length > 0) {
+  if (swept > 0) {
     const { removedBlocks } = await store.gc()
-    logger.info({ orphans: rows.length, removedBlocks }, 'unpinned ciphertext that never became a record')
+    logger.info({ orphans: swept, removedBlocks }, 'unpinned ciphertext that never became a record')
   }
-  return rows.length
+  return swept
 }

@@ -34,7 +34,7 @@ export function blobRoutes(app: Hono, ctx: NodeContext): void {
     ctx.db
       .prepare(
         `INSERT INTO blobs (cid, uploader, size, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (cid) DO UPDATE SET uploader = excluded.uploader`,
+         ON CONFLICT (cid) DO NOTHING`,
       )
       .run(cid.toString(), caller, size, Date.now())
     return c.json({ cid: cid.toString(), size }, 201)

@@ -5,6 +5,7 @@ import type { NodeContext } from '../../context.js'
 import { authenticateStreaming, requireParticipant } from '../authenticate.js'
 import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
+import { syncIndex } from '../sync-index.js'
 
 type GrantRow = {
   patient: string
@@ -40,7 +41,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
     const grantee = c.req.query('grantee') ? parseAddress(c.req.query('grantee'), 'grantee') : undefined
     if (caller !== patient && caller !== grantee) await requireParticipant(ctx, caller, ['Uploader', 'Unit'])
-    await ctx.indexer.syncOnce()
+    await syncIndex(ctx)
     const now = await ctx.chain.reader.now()
     const rows = ctx.db
       .prepare(
@@ -71,7 +72,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
   // Emergency accesses declared for a patient (the patient's view), or by a medic (their own).
   app.get('/api/v1/emergencies', async (c) => {
     const caller = (await authenticateStreaming(c, ctx)).toLowerCase()
-    await ctx.indexer.syncOnce()
+    await syncIndex(ctx)
     const now = await ctx.chain.reader.now()
     const rows = ctx.db
       .prepare('SELECT * FROM emergencies WHERE patient = ? OR medic = ? ORDER BY block_number DESC')
@@ -105,12 +106,17 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     const grantee = parseAddress(c.req.param('grantee'), 'grantee')
     if (caller !== patient && caller !== grantee)
       throw new AccessDeniedError('Only the patient and the grantee see a key bundle')
-    await ctx.indexer.syncOnce()
-    const row = ctx.db
-      .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ?')
-      .get(patient.toLowerCase(), grantee.toLowerCase()) as GrantRow | undefined
+    await syncIndex(ctx)
+    // The chain decides (the index may lag): a live grant, and never the originals' keys to a
+    // de-identified-only grantee.
+    const grant = await ctx.chain.reader.grant(patient, grantee)
     const now = await ctx.chain.reader.now()
-    if (!row || row.scope === 'None' || row.expires_at <= now) throw new AccessDeniedError('No active grant')
+    if (grant.scope === 'None' || grant.expiresAt <= now) throw new AccessDeniedError('No active grant')
+    if ((grant.flags & 2) !== 0) throw new NotFoundError('This grant has no key bundle')
+    const row = ctx.db
+      .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ? AND epoch = ?')
+      .get(patient.toLowerCase(), grantee.toLowerCase(), grant.epoch) as GrantRow | undefined
+    if (!row) throw new NotFoundError('This node has not indexed the grant yet')
     if (!row.key_bundle || /^0x0+$/.test(row.key_bundle))
       throw new NotFoundError('This grant has no key bundle')
     const cid = dagCborCidFromDigest(row.key_bundle as Hex)

@@ -4,6 +4,7 @@ import type { NodeContext } from '../../context.js'
 import { authenticateStreaming, authenticateWithBody } from '../authenticate.js'
 import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
+import { syncIndex } from '../sync-index.js'
 
 export function participantRoutes(app: Hono, ctx: NodeContext): void {
   // Development chain only: gives the signing account 100 ETH so it can register.
@@ -26,7 +27,7 @@ export function participantRoutes(app: Hono, ctx: NodeContext): void {
     const caller = await authenticateStreaming(c, ctx)
     const unit = parseAddress(c.req.param('unit'), 'unit')
     if (caller !== unit) throw new AccessDeniedError("Only the unit's admin lists its registrations")
-    await ctx.indexer.syncOnce()
+    await syncIndex(ctx)
     const status = c.req.query('status')
     const rows = ctx.db
       .prepare(

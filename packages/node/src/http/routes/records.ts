@@ -29,6 +29,7 @@ import {
 import { parseJson } from '../body.js'
 import { AccessDeniedError, BadRequestError, HttpError, NotFoundError } from '../errors.js'
 import { parseAddress, parseRecordIdParam } from '../params.js'
+import { syncIndex } from '../sync-index.js'
 
 const submitSchema = z.object({
   envelope: z.string().max(2 * 1024 * 1024),
@@ -71,7 +72,7 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
     if (kind !== undefined && !(RECORD_KINDS as readonly string[]).includes(kind)) {
       throw new BadRequestError('Unknown record kind', `one of ${RECORD_KINDS.join(', ')}`)
     }
-    await ctx.indexer.syncOnce()
+    await syncIndex(ctx)
     if (caller !== patient) await requireListingBasis(ctx, caller, patient)
     const rows = ctx.db
       .prepare(
@@ -152,6 +153,7 @@ async function acceptSubmission(
       throw new AccessDeniedError('Only the patient rotates a record')
     if (envelope.previous?.toLowerCase() !== previous)
       throw new BadRequestError('The envelope does not replace this record')
+    if (envelope.kind !== old.kind) throw new BadRequestError('A rotated record keeps its kind')
     const unit = await ctx.chain.reader.participant(ctx.unit.address)
     if (old.unitIndex !== unit.unitIndex)
       throw new BadRequestError('This node is not the custodian of the record')
@@ -171,7 +173,19 @@ async function acceptSubmission(
   const blobs = await checkBlobs(ctx, caller, parsed.data.blobs, envelope)
   await verifyCustody(ctx, envelope, recordId, blobs)
   await ctx.store.putBlockWithCid(envelopeCid, envelopeBytes)
-  transaction(ctx.db, () => {
+  const enqueued = transaction(ctx.db, () => {
+    // The orphan sweep may have claimed a blob since checkBlobs: look again inside the commit.
+    const present = ctx.db.prepare('SELECT 1 FROM blobs WHERE cid = ?')
+    for (const cid of blobs) {
+      if (!present.get(cid.toString())) {
+        throw new BadRequestError(
+          'A blob was removed before the record was submitted',
+          cid.toString(),
+          'UNKNOWN_BLOB',
+        )
+      }
+    }
+    if (ctx.outbox.get(recordId)) return false
     const insert = ctx.db.prepare('INSERT OR IGNORE INTO record_blobs (record_id, cid) VALUES (?, ?)')
     for (const cid of blobs) insert.run(recordId, cid.toString())
     insert.run(recordId, envelopeCid.toString())
@@ -183,7 +197,13 @@ async function acceptSubmission(
       kind: envelope.kind,
       previous: previous ?? null,
     })
+    return true
   })
+  // A concurrent identical submission got there first: answer with its state.
+  if (!enqueued) {
+    const entry = ctx.outbox.get(recordId)!
+    return { status: entry.state === 'confirmed' ? 200 : 202, entry }
+  }
   ctx.outbox.kick()
   ctx.logger.info({ recordId, blobs: blobs.length, rotation: previous !== undefined }, 'record accepted')
   if (wait === 'anchored') {
@@ -317,7 +337,17 @@ async function verifyCustody(
   if (size > MAX_MANIFEST_BYTES) throw new BadRequestError('The manifest is too large')
   const chunks: Uint8Array[] = []
   for await (const chunk of ctx.store.cat(envelope.manifest)) chunks.push(chunk)
-  const manifest = decodeManifest(await openBytes(concatBytes(...chunks), { dek }))
+  let plaintext: Uint8Array
+  try {
+    plaintext = await openBytes(concatBytes(...chunks), { dek })
+  } catch {
+    throw new BadRequestError(
+      'The manifest does not open with the record key',
+      undefined,
+      'MANIFEST_UNREADABLE',
+    )
+  }
+  const manifest = decodeManifest(plaintext)
   if (
     manifest.patient.address !== envelope.patient ||
     manifest.uploader !== envelope.uploader ||
