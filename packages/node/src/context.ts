@@ -80,6 +80,11 @@ export type NodeContext = {
   outbox: Outbox
   indexer: Indexer
   version: string
+  /**
+   * The origin clients sign their requests for (the public URL, or the address the node listens on).
+   * Never taken from the request's Host header: a request signed for another node must not pass here.
+   */
+  origin: string
   /** Development-only helpers of the embedded chain; absent on a real network. */
   dev?: { fund(address: Address): Promise<void> } | undefined
 }

@@ -16,7 +16,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { createChainReader } from './chain/chain-reader.js'
-import type { NodeConfig } from './config.js'
+import { ConfigError, type NodeConfig } from './config.js'
 import type { NodeContext, UnitIdentity } from './context.js'
 import { openDatabase } from './db/open-database.js'
 import type { DevAccount } from './embedded/dev-accounts.js'
@@ -71,6 +71,12 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
         logger.warn({ error: (error as Error).message }, 'shutdown step failed')
       }
     }
+  }
+  if (!config.publicUrl && ['0.0.0.0', '::', '[::]'].includes(config.host)) {
+    throw new ConfigError(
+      'Set publicUrl when listening on every address',
+      'clients sign requests for the URL they use; the node must know it',
+    )
   }
   try {
     const db = openDatabase(join(config.dataDir, 'node.sqlite'))
@@ -197,6 +203,8 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       outbox,
       indexer,
       version: NODE_VERSION,
+      // Set to the real origin once the server listens (the port may have been 0).
+      origin: config.publicUrl ?? '',
       dev:
         embedded && config.dev
           ? {
@@ -242,6 +250,7 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     const port = (server.address() as AddressInfo).port
     const url =
       config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+    context.origin = new URL(url).origin
     logger.info({ url, contract, chainId }, 'node started')
     let stopping: Promise<void> | undefined
     return {

@@ -120,6 +120,36 @@ describe('the node refuses malformed requests', () => {
     expect(stored()).toEqual(before)
   })
 
+  it('a request signed for another node is refused, whatever Host header it carries', async () => {
+    const { request } = await import('node:http')
+    const other = 'http://127.0.0.1:9/api/v1/records'
+    const authorization = await signRequest({
+      account: t.dev.patient!.account,
+      method: 'GET',
+      url: other,
+      bodyDigest: UNSIGNED_PAYLOAD,
+      timestamp: Date.now(),
+    })
+    const target = new URL(`${t.node.url}/api/v1/records`)
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          headers: { authorization, host: '127.0.0.1:9' },
+        },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
+      req.on('error', reject)
+      req.end()
+    })
+    expect(status).toBe(401)
+  })
+
   it('bad JSON, wrong types, oversized bodies', async () => {
     const before = stored()
     await expectProblem(await signed('POST', '/api/v1/records', '{"envelope":'), 400, 'INVALID_JSON')

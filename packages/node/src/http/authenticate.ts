@@ -5,14 +5,12 @@ import type { AccessView, NodeContext, ParticipantView } from '../context.js'
 import { readBodyLimited, sha256Hex } from './body.js'
 import { AccessDeniedError, HttpError } from './errors.js'
 
-/** The URL the client signed: the node's public origin when configured (behind a proxy), else as seen. */
+/** The URL the client signed: this node's own origin, whatever Host header the request carries. */
 function signedUrl(c: Context, ctx: NodeContext): string {
   const url = new URL(c.req.url)
-  if (ctx.config.publicUrl) {
-    const origin = new URL(ctx.config.publicUrl)
-    url.protocol = origin.protocol
-    url.host = origin.host
-  }
+  const origin = new URL(ctx.origin)
+  url.protocol = origin.protocol
+  url.host = origin.host
   return url.toString()
 }
 
