@@ -1,4 +1,4 @@
-import type { LocalAccount } from 'viem'
+import { bytesToHex, type LocalAccount } from 'viem'
 import { platformFetch } from '#platform/fetch'
 import { signRequest, UNSIGNED_PAYLOAD } from '../auth/request-signature.js'
 import { BaseError } from '../errors/base-error.js'
@@ -145,7 +145,7 @@ async function toError(response: Response): Promise<NodeRequestError> {
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as BufferSource))
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
+  return bytesToHex(digest).slice(2)
 }
 
 /** An async iterable as a web ReadableStream (a streamed fetch body), pulling one chunk at a time. */

@@ -1,6 +1,6 @@
 import { Kind } from '@pcmims/contracts'
 import { CID } from 'multiformats/cid'
-import { type Address, getAddress, type Hex, hexToBytes } from 'viem'
+import { type Address, bytesToHex, getAddress, type Hex, hexToBytes } from 'viem'
 import { UNSIGNED_PAYLOAD } from '../auth/request-signature.js'
 import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { getGrant } from '../chain/get-grant.js'
@@ -169,7 +169,12 @@ export async function uploadRecord(
     recordId: status.recordId,
     envelopeCid: status.envelopeCid,
     manifestCid: manifestBlob.cid,
-    files: files.map((f) => ({ path: f.path, cid: f.cid.toString(), size: f.size, sha256: toHex(f.sha256) })),
+    files: files.map((f) => ({
+      path: f.path,
+      cid: f.cid.toString(),
+      size: f.size,
+      sha256: bytesToHex(f.sha256),
+    })),
     recipients: envelope.recipients.map((r) => ({ address: r.address, role: r.role })),
     status: status.status,
     txHash: status.txHash,
@@ -269,10 +274,6 @@ export async function storeBlob(
     ...(signal ? { signal } : {}),
   })
   return (await response.json()) as { cid: string; size: number }
-}
-
-function toHex(bytes: Uint8Array): Hex {
-  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
 export function toBase64(bytes: Uint8Array): string {
