@@ -32,7 +32,34 @@ const configSchema = z.object({
       confirmations: z.number().int().nonnegative(),
     }),
   ]),
-  ipfs: z.object({ mode: z.literal('embedded') }),
+  ipfs: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('embedded') }),
+    /** A Kubo node (or IPFS Cluster proxy) through its RPC API; ciphertext is added and pinned there. */
+    z.object({ mode: z.literal('kubo'), rpcUrl: z.string().url() }),
+  ]),
+  /** HTTPS when both are given (PEM files); plain HTTP otherwise (behind a TLS-terminating proxy). */
+  tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  sessions: z.object({
+    /** A session unused this long ends. */
+    idleMs: z.number().int().positive(),
+    /** A session ends this long after sign-in, however active. */
+    absoluteMs: z.number().int().positive(),
+    /** A sign-in nonce is good for this long, once. */
+    nonceTtlMs: z.number().int().positive(),
+  }),
+  /** Token buckets per signed-in address (and per client IP before sign-in). */
+  rateLimit: z.object({
+    /** Requests a caller may make in a burst. */
+    burst: z.number().int().positive(),
+    /** Sustained requests per second. */
+    perSecond: z.number().positive(),
+    /** Sign-in attempts per IP per minute. */
+    signInPerMinute: z.number().int().positive(),
+  }),
+  audit: z.object({
+    /** Seconds between anchors of the audit log's Merkle root (0: only on demand and at shutdown). */
+    anchorIntervalS: z.number().int().nonnegative(),
+  }),
   unit: z.object({
     /** The health unit's operator keystore: it relays anchors and opens custodial copies. */
     keystore: z.string().optional(),
@@ -71,6 +98,9 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
     port: DEFAULT_PORT,
     chain: { mode: 'embedded', port: 8545, chainId: 31337, stateInterval: 5 },
     ipfs: { mode: 'embedded' },
+    sessions: { idleMs: 30 * 60 * 1000, absoluteMs: 12 * 3600 * 1000, nonceTtlMs: 5 * 60 * 1000 },
+    rateLimit: { burst: 200, perSecond: 50, signInPerMinute: 30 },
+    audit: { anchorIntervalS: 600 },
     unit: { passphraseEnv: 'PCMIMS_UNIT_PASSPHRASE' },
     dev: true,
     outbox: { batchSize: 20, pollMs: 200 },
@@ -138,6 +168,10 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
   } else if (env.PCMIMS_CHAIN_PORT) {
     out.chain = { port: int(env.PCMIMS_CHAIN_PORT) }
   }
+  if (env.PCMIMS_IPFS_RPC_URL) out.ipfs = { mode: 'kubo', rpcUrl: env.PCMIMS_IPFS_RPC_URL }
+  if (env.PCMIMS_TLS_CERT || env.PCMIMS_TLS_KEY) {
+    out.tls = { certFile: env.PCMIMS_TLS_CERT, keyFile: env.PCMIMS_TLS_KEY }
+  }
   if (env.PCMIMS_UNIT_KEYSTORE) out.unit = { keystore: env.PCMIMS_UNIT_KEYSTORE }
   if (env.PCMIMS_DEV) out.dev = env.PCMIMS_DEV === '1' || env.PCMIMS_DEV === 'true'
   return out
@@ -150,7 +184,7 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
     const current = out[key]
     // A different chain mode replaces the whole chain section instead of mixing two shapes.
     const replace =
-      key === 'chain' &&
+      (key === 'chain' || key === 'ipfs') &&
       isObject(value) &&
       'mode' in value &&
       isObject(current) &&

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite'
 import type { Address, Hex, LocalAccount } from 'viem'
+import type { SessionStore } from './auth/sessions.js'
 import type { NodeConfig } from './config.js'
 import type { Indexer } from './indexer/indexer.js'
 import type { Logger } from './logger.js'
@@ -53,6 +54,8 @@ export type ChainReader = {
   canAccessBatch(grantee: Address, ids: Hex[]): Promise<boolean[]>
   grant(patient: Address, grantee: Address): Promise<GrantView>
   emergencyUntil(medic: Address, patient: Address): Promise<number>
+  /** EIP-191 signature check that also accepts contract wallets (ERC-1271) and ERC-6492 wrappers. */
+  verifyMessage(address: Address, message: string, signature: Hex): Promise<boolean>
   blockNumber(): Promise<bigint>
   /** The chain's clock (latest block timestamp, seconds): grants expire by it, not by this machine's. */
   now(): Promise<number>
@@ -75,10 +78,13 @@ export type NodeContext = {
     contract: Address
     /** RPC URL handed to clients. */
     rpcUrl: string
+    /** A raw JSON-RPC call to the node's own chain endpoint (for the relay clients may use). */
+    request(method: string, params: unknown[]): Promise<unknown>
   }
   unit: UnitIdentity
   outbox: Outbox
   indexer: Indexer
+  sessions: SessionStore
   version: string
   /**
    * The origin clients sign their requests for (the public URL, or the address the node listens on).

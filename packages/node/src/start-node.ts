@@ -15,6 +15,7 @@ import {
   type PublicClient,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { createSessionStore } from './auth/sessions.js'
 import { createChainReader } from './chain/chain-reader.js'
 import { ConfigError, type NodeConfig } from './config.js'
 import type { NodeContext, UnitIdentity } from './context.js'
@@ -198,10 +199,17 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       logger,
       db,
       store,
-      chain: { reader: createChainReader(publicClient, contract), chainId, contract, rpcUrl: publicRpcUrl },
+      chain: {
+        reader: createChainReader(publicClient, contract),
+        chainId,
+        contract,
+        rpcUrl: publicRpcUrl,
+        request: (method, params) => publicClient.request({ method, params } as never),
+      },
       unit,
       outbox,
       indexer,
+      sessions: createSessionStore({ db, times: config.sessions }),
       version: NODE_VERSION,
       // Set to the real origin once the server listens (the port may have been 0).
       origin: config.publicUrl ?? '',
@@ -227,6 +235,7 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     cleanups.push(() => outbox.stop())
 
     const sweep = setInterval(() => {
+      context.sessions.sweep()
       void sweepOrphans({ db, store, ttlMs: config.orphans.ttlMs, logger }).catch((error: Error) =>
         logger.warn({ error: error.message }, 'orphan sweep failed'),
       )

@@ -1,4 +1,4 @@
-import { createGrant, getChainTime, UNSIGNED_PAYLOAD, uploadRecord } from '@pcmims/core'
+import { createGrant, getChainTime, uploadRecord } from '@pcmims/core'
 import { sweepOrphans } from '@pcmims/node'
 import { startTestNode, type TestNode } from '@pcmims/test-utils'
 import { CID } from 'multiformats/cid'
@@ -32,7 +32,6 @@ describe('ciphertext that never became a record is not kept', () => {
     const abandoned = (await (
       await uploader.node.raw('POST', '/api/v1/blobs', {
         body: new Uint8Array(2_500_000).fill(7),
-        bodyDigest: UNSIGNED_PAYLOAD,
       })
     ).json()) as { cid: string }
     const { store, db, logger } = t.node.context

@@ -18,7 +18,8 @@ export type TestNode = {
   dataDir: string
   /** The development accounts the node created, by role (governance, unit, patient, uploader, medic, requestor). */
   dev: Record<string, TestIdentity>
-  clientFor(identity: TestIdentity): Promise<PcmimsClient>
+  /** A client for one identity; `chainAccess: 'node'` sends its chain calls through the node's relay. */
+  clientFor(identity: TestIdentity, options?: { chainAccess?: 'direct' | 'node' }): Promise<PcmimsClient>
   /** A fresh random identity funded from the governance account. */
   newIdentity(): Promise<TestIdentity>
   /** Moves the chain clock and mines a block. */
@@ -62,11 +63,12 @@ export async function startTestNode(params: StartTestNodeParameters = {}): Promi
     node,
     dataDir,
     dev,
-    clientFor: (who) =>
+    clientFor: (who, options = {}) =>
       createPcmimsClient({
         nodeUrl: node.url,
         account: who.account,
         encryptionKeyPair: who.encryptionKeyPair,
+        chainAccess: options.chainAccess,
       }),
     async newIdentity() {
       const who = await identity(generatePrivateKey())

@@ -1,12 +1,1 @@
-export {
-  AUTH_SCHEME,
-  AuthenticationError,
-  MAX_CLOCK_SKEW_MS,
-  type RequestToSign,
-  requestSigningText,
-  type SignRequestParameters,
-  signRequest,
-  UNSIGNED_PAYLOAD,
-  type VerifyRequestParameters,
-  verifyRequest,
-} from './request-signature.js'
+export { type CreateSignInMessageParameters, createSignInMessage } from './sign-in-message.js'

@@ -12,9 +12,10 @@ export {
   createNodeClient,
   iterableToStream,
   type NodeClient,
+  type NodeClientSigner,
   NodeRequestError,
+  type NodeSession,
   type QueryParams,
-  sha256Hex,
 } from './node-client.js'
 export {
   closeRecord,
@@ -36,6 +37,14 @@ export {
   type RotateRecordKeyReturnType,
   rotateRecordKey,
 } from './rotate-record-key.js'
+export {
+  type ResumableSource,
+  ResumableUploadError,
+  type UploadBlobResumableParameters,
+  type UploadBlobResumableProgress,
+  type UploadBlobResumableReturnType,
+  uploadBlobResumable,
+} from './upload-blob-resumable.js'
 export {
   type UploadFile,
   type UploadProgress,

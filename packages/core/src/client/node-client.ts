@@ -1,6 +1,6 @@
-import { bytesToHex, type LocalAccount } from 'viem'
+import { type Address, bytesToHex, type Hex } from 'viem'
 import { platformFetch } from '#platform/fetch'
-import { signRequest, UNSIGNED_PAYLOAD } from '../auth/request-signature.js'
+import { createSignInMessage } from '../auth/sign-in-message.js'
 import { BaseError } from '../errors/base-error.js'
 
 /** An error answer from a PCMIMS node (its problem+json body), or no answer at all. */
@@ -13,43 +13,65 @@ export class NodeRequestError extends BaseError {
   }
 }
 
+/** Who signs in: a local key, or anything that signs EIP-191 messages for an address (a contract wallet's owner). */
+export type NodeClientSigner = {
+  address: Address
+  signMessage(args: { message: string }): Promise<Hex>
+}
+
+export type NodeSession = { token: string; address: Address; expiresAt: string; idleExpiresAt: string }
+
 export type NodeClient = {
   readonly url: string
-  readonly account: LocalAccount | undefined
-  /** JSON request; signed when the client has an account. */
+  readonly account: NodeClientSigner | undefined
+  /** JSON request; authenticated (signing in first if needed) when the client has an account. */
   json<T>(
     method: string,
     path: string,
     params?: { body?: unknown; query?: QueryParams | undefined; signal?: AbortSignal | undefined },
   ): Promise<T>
-  /** Raw request with a streamed body (unsigned payload) or a streamed answer. */
+  /** Raw request with a streamed body or a streamed answer. */
   raw(
     method: string,
     path: string,
     params?: {
       body?: ReadableStream<Uint8Array> | Uint8Array | undefined
       contentType?: string | undefined
+      headers?: Record<string, string> | undefined
       query?: QueryParams | undefined
       signal?: AbortSignal | undefined
-      bodyDigest?: string | undefined
     },
   ): Promise<Response>
+  /** Opens a session with Sign-In with Ethereum (done on the first request anyway). */
+  signIn(params?: { signal?: AbortSignal | undefined }): Promise<NodeSession>
+  /** Ends the session on the node. */
+  signOut(params?: { signal?: AbortSignal | undefined }): Promise<void>
+  /** The current session, if signed in. */
+  readonly session: NodeSession | undefined
 }
 
 export type QueryParams = Record<string, string | number | undefined>
 
 export type CreateNodeClientParameters = {
   url: string
-  account?: LocalAccount | undefined
+  account?: NodeClientSigner | undefined
   fetch?: typeof fetch
+  /** Reuse a session opened earlier (its token). */
+  session?: NodeSession | undefined
 }
+
+// A node refuses a session it no longer knows with one of these; the client signs in again once.
+const SESSION_GONE = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED'])
 
 export function createNodeClient({
   url,
   account,
   fetch: fetchImpl = platformFetch,
+  session: initialSession,
 }: CreateNodeClientParameters): NodeClient {
   const base = url.replace(/\/+$/, '')
+  let session: NodeSession | undefined = initialSession
+  let signingIn: Promise<NodeSession> | undefined
 
   function buildUrl(path: string, query?: QueryParams): string {
     const target = new URL(base + path)
@@ -62,23 +84,11 @@ export function createNodeClient({
   async function send(
     method: string,
     target: string,
-    init: {
-      body?: BodyInit | undefined
-      headers: Record<string, string>
-      bodyDigest: string
-      signal?: AbortSignal | undefined
-    },
+    init: { body?: BodyInit | undefined; headers: Record<string, string>; signal?: AbortSignal | undefined },
+    auth: boolean,
   ): Promise<Response> {
     const headers = { ...init.headers }
-    if (account) {
-      headers.authorization = await signRequest({
-        account,
-        method,
-        url: target,
-        bodyDigest: init.bodyDigest,
-        timestamp: Date.now(),
-      })
-    }
+    if (auth && account) headers.authorization = `Bearer ${(await currentSession(init.signal)).token}`
     let response: Response
     try {
       response = await fetchImpl(target, {
@@ -96,34 +106,98 @@ export function createNodeClient({
     return response
   }
 
+  /** Sends once; when the node has forgotten the session, signs in again and resends a replayable body. */
+  async function sendWithSession(
+    method: string,
+    target: string,
+    init: { body?: BodyInit | undefined; headers: Record<string, string>; signal?: AbortSignal | undefined },
+  ): Promise<Response> {
+    try {
+      return await send(method, target, init, true)
+    } catch (error) {
+      const replayable = !(init.body instanceof ReadableStream)
+      if (!account || !replayable || !(error instanceof NodeRequestError) || !SESSION_GONE.has(error.code)) {
+        throw error
+      }
+      session = undefined
+      return send(method, target, init, true)
+    }
+  }
+
+  async function currentSession(signal?: AbortSignal): Promise<NodeSession> {
+    if (session) return session
+    signingIn ??= signIn(signal).finally(() => {
+      signingIn = undefined
+    })
+    return signingIn
+  }
+
+  async function signIn(signal?: AbortSignal): Promise<NodeSession> {
+    if (!account) throw new NodeRequestError(0, 'No account to sign in with', 'NO_ACCOUNT')
+    const challenge = (await (
+      await send('POST', buildUrl('/api/v1/auth/nonce'), { headers: {}, signal }, false)
+    ).json()) as { nonce: string; chainId: number; statement?: string }
+    const message = createSignInMessage({
+      address: account.address,
+      nodeUrl: base,
+      chainId: challenge.chainId,
+      nonce: challenge.nonce,
+      statement: challenge.statement,
+    })
+    const signature = await account.signMessage({ message })
+    const opened = (await (
+      await send(
+        'POST',
+        buildUrl('/api/v1/auth/sign-in'),
+        {
+          body: JSON.stringify({ message, signature }),
+          headers: { 'content-type': 'application/json' },
+          signal,
+        },
+        false,
+      )
+    ).json()) as NodeSession
+    session = opened
+    return opened
+  }
+
   return {
     url: base,
     account,
+    get session() {
+      return session
+    },
+    async signIn(params = {}) {
+      session = undefined
+      return currentSession(params.signal)
+    },
+    async signOut(params = {}) {
+      if (!session) return
+      try {
+        await send('POST', buildUrl('/api/v1/auth/sign-out'), { headers: {}, signal: params.signal }, true)
+      } finally {
+        session = undefined
+      }
+    },
     async json(method, path, params = {}) {
       const target = buildUrl(path, params.query)
-      const bytes =
-        params.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(params.body))
-      const response = await send(method, target, {
-        body: bytes,
-        headers: bytes ? { 'content-type': 'application/json' } : {},
-        bodyDigest: await sha256Hex(bytes ?? new Uint8Array()),
+      const body = params.body === undefined ? undefined : JSON.stringify(params.body)
+      const response = await sendWithSession(method, target, {
+        body,
+        headers: body !== undefined ? { 'content-type': 'application/json' } : {},
         signal: params.signal,
       })
+      if (response.status === 204) return undefined as never
       return (await response.json()) as never
     },
     async raw(method, path, params = {}) {
       const target = buildUrl(path, params.query)
-      const body = params.body
-      return send(method, target, {
-        body: body as BodyInit | undefined,
-        headers: params.contentType ? { 'content-type': params.contentType } : {},
-        bodyDigest:
-          params.bodyDigest ??
-          (body instanceof Uint8Array
-            ? await sha256Hex(body)
-            : body
-              ? UNSIGNED_PAYLOAD
-              : await sha256Hex(new Uint8Array())),
+      return sendWithSession(method, target, {
+        body: params.body as BodyInit | undefined,
+        headers: {
+          ...(params.contentType ? { 'content-type': params.contentType } : {}),
+          ...(params.headers ?? {}),
+        },
         signal: params.signal,
       })
     },
@@ -141,11 +215,6 @@ async function toError(response: Response): Promise<NodeRequestError> {
   const code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`
   const detail = typeof problem.detail === 'string' ? problem.detail : undefined
   return new NodeRequestError(response.status, title, code, detail)
-}
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as BufferSource))
-  return bytesToHex(digest).slice(2)
 }
 
 /** An async iterable as a web ReadableStream (a streamed fetch body), pulling one chunk at a time. */

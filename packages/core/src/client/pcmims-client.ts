@@ -2,6 +2,7 @@ import {
   type Address,
   createPublicClient,
   createWalletClient,
+  custom,
   defineChain,
   http,
   type LocalAccount,
@@ -9,7 +10,7 @@ import {
   type WalletClient,
 } from 'viem'
 import type { EncryptionKeyPair } from '../crypto/encryption-key-pair.js'
-import { createNodeClient, type NodeClient } from './node-client.js'
+import { createNodeClient, type NodeClient, type NodeSession } from './node-client.js'
 
 export type NodeConfigView = {
   chainId: number
@@ -34,8 +35,15 @@ export type CreatePcmimsClientParameters = {
   nodeUrl: string
   account: LocalAccount
   encryptionKeyPair: EncryptionKeyPair
+  /** A session opened earlier, to reuse instead of signing in again. */
+  session?: NodeSession | undefined
   /** Overrides the chain RPC URL the node advertises. */
   rpcUrl?: string | undefined
+  /**
+   * `node`: reach the chain through the node's authenticated relay (`/api/v1/chain/rpc`) — for users
+   * who can reach their hospital's node but not the chain. Transactions are still signed here.
+   */
+  chainAccess?: 'direct' | 'node' | undefined
   fetch?: typeof fetch
   signal?: AbortSignal
 }
@@ -44,6 +52,7 @@ export async function createPcmimsClient(params: CreatePcmimsClientParameters): 
   const node = createNodeClient({
     url: params.nodeUrl,
     account: params.account,
+    session: params.session,
     ...(params.fetch ? { fetch: params.fetch } : {}),
   })
   const config = await node.json<NodeConfigView>('GET', '/api/v1/config', { signal: params.signal })
@@ -54,7 +63,13 @@ export async function createPcmimsClient(params: CreatePcmimsClientParameters): 
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   })
-  const transport = http(rpcUrl, { retryCount: 1 })
+  const transport =
+    params.chainAccess === 'node'
+      ? custom(
+          { request: ({ method, params: rpcParams }) => relay(node, method, rpcParams) },
+          { retryCount: 0 },
+        )
+      : http(rpcUrl, { retryCount: 1 })
   return {
     account: params.account,
     encryptionKeyPair: params.encryptionKeyPair,
@@ -63,4 +78,18 @@ export async function createPcmimsClient(params: CreatePcmimsClientParameters): 
     publicClient: createPublicClient({ chain, transport }) as PublicClient,
     walletClient: createWalletClient({ chain, transport, account: params.account }),
   }
+}
+
+let relayId = 0
+
+/** One JSON-RPC call through the node's relay; errors keep their JSON-RPC code so viem maps them. */
+async function relay(node: NodeClient, method: string, params: unknown): Promise<unknown> {
+  const answer = await node.json<{
+    result?: unknown
+    error?: { code: number; message: string; data?: unknown }
+  }>('POST', '/api/v1/chain/rpc', { body: { jsonrpc: '2.0', id: ++relayId, method, params: params ?? [] } })
+  if (answer.error) {
+    throw Object.assign(new Error(answer.error.message), { code: answer.error.code, data: answer.error.data })
+  }
+  return answer.result
 }

@@ -1,7 +1,6 @@
 import { Kind } from '@pcmims/contracts'
 import { CID } from 'multiformats/cid'
 import { type Address, bytesToHex, getAddress, type Hex, hexToBytes } from 'viem'
-import { UNSIGNED_PAYLOAD } from '../auth/request-signature.js'
 import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { getGrant } from '../chain/get-grant.js'
 import { getParticipant } from '../chain/get-participant.js'
@@ -269,8 +268,6 @@ export async function storeBlob(
   const response = await client.node.raw('POST', '/api/v1/blobs', {
     body,
     contentType: 'application/octet-stream',
-    // Ciphertext is content-addressed: the CID the node answers is its integrity check.
-    bodyDigest: UNSIGNED_PAYLOAD,
     ...(signal ? { signal } : {}),
   })
   return (await response.json()) as { cid: string; size: number }

@@ -79,6 +79,8 @@ export function createChainReader(publicClient: PublicClient, contract: Address)
       }),
     emergencyUntil: (medic, patient) =>
       guarded(async () => (await getEmergency(publicClient, { contract, medic, patient })).until),
+    verifyMessage: (address, message, signature) =>
+      guarded(() => publicClient.verifyMessage({ address, message, signature })),
     blockNumber: () => guarded(() => publicClient.getBlockNumber({ cacheTime: 0 })),
     now: () => guarded(async () => Number((await publicClient.getBlock({ blockTag: 'latest' })).timestamp)),
   }

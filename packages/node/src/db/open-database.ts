@@ -62,6 +62,16 @@ const MIGRATIONS: string[] = [
   // Small DAG-CBOR blocks (grant key bundles) are kept apart from file ciphertext: only the latter is
   // swept when it never becomes part of a record.
   `ALTER TABLE blobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'blob';`,
+  // Sign-in with Ethereum: single-use nonces and sessions. Only SHA-256 digests of the secrets are kept,
+  // so a copy of the database cannot be used to sign in.
+  `
+  CREATE TABLE siwe_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY, address TEXT NOT NULL, created_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL, expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_address ON sessions (address);
+  `,
 ]
 
 export function openDatabase(path: string): DatabaseSync {

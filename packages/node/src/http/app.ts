@@ -2,7 +2,10 @@ import { Hono } from 'hono'
 import type { NodeContext } from '../context.js'
 import { NotFoundError } from './errors.js'
 import { errorToResponse } from './problem.js'
+import { authRoutes } from './routes/auth.js'
 import { blobRoutes } from './routes/blobs.js'
+import { chainRpcRoutes } from './routes/chain-rpc.js'
+import { custodyRoutes } from './routes/custody.js'
 import { grantRoutes } from './routes/grants.js'
 import { metaRoutes } from './routes/meta.js'
 import { participantRoutes } from './routes/participants.js'
@@ -18,9 +21,12 @@ export function createApp(ctx: NodeContext): Hono {
     await next()
   })
   metaRoutes(app, ctx)
+  authRoutes(app, ctx)
   participantRoutes(app, ctx)
   blobRoutes(app, ctx)
   recordRoutes(app, ctx)
+  custodyRoutes(app, ctx)
+  chainRpcRoutes(app, ctx)
   grantRoutes(app, ctx)
   requestRoutes(app, ctx)
   app.notFound(() => errorToResponse(new NotFoundError('No such route'), ctx.logger, crypto.randomUUID()))

@@ -1,43 +1,67 @@
-import { UNSIGNED_PAYLOAD, verifyRequest } from '@pcmims/core'
 import type { Context } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { Address, Hex } from 'viem'
 import type { AccessView, NodeContext, ParticipantView } from '../context.js'
-import { readBodyLimited, sha256Hex } from './body.js'
-import { AccessDeniedError, HttpError } from './errors.js'
+import { readBodyLimited } from './body.js'
+import { AccessDeniedError, HttpError, UnauthenticatedError } from './errors.js'
 
-/** The URL the client signed: this node's own origin, whatever Host header the request carries. */
-function signedUrl(c: Context, ctx: NodeContext): string {
-  const url = new URL(c.req.url)
-  const origin = new URL(ctx.origin)
-  url.protocol = origin.protocol
-  url.host = origin.host
-  return url.toString()
+/** The cookie a browser session rides on (HttpOnly, SameSite=Strict); other clients send a bearer token. */
+export const SESSION_COOKIE = 'pcmims_session'
+
+const callers = new WeakMap<Request, Address | undefined>()
+
+/** The session token a request carries, if any: `Authorization: Bearer …` first, then the cookie. */
+export function sessionToken(c: Context): { token: string; via: 'bearer' | 'cookie' } | undefined {
+  const header = c.req.header('authorization')
+  if (header !== undefined) {
+    const match = /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header)
+    if (!match?.[1])
+      throw new UnauthenticatedError('Malformed Authorization header', 'expected: Bearer <token>')
+    return { token: match[1], via: 'bearer' }
+  }
+  const cookie = getCookie(c, SESSION_COOKIE)
+  return cookie ? { token: cookie, via: 'cookie' } : undefined
 }
 
-/** Authenticates a request without a body or with a streamed, content-addressed one. */
-export async function authenticateStreaming(c: Context, ctx: NodeContext): Promise<Address> {
-  return verifyRequest({
-    authorization: c.req.header('authorization'),
-    method: c.req.method,
-    url: signedUrl(c, ctx),
-    bodyDigest: (claimed) => (claimed === UNSIGNED_PAYLOAD || c.req.method === 'GET' ? claimed : ''),
-  })
+/**
+ * The signed-in caller, or undefined when the request carries no credential. A credential that is
+ * invalid or expired throws (401): a client that believes it is signed in must learn it is not.
+ */
+export function resolveCaller(c: Context, ctx: NodeContext): Address | undefined {
+  if (callers.has(c.req.raw)) return callers.get(c.req.raw)
+  const credential = sessionToken(c)
+  let caller: Address | undefined
+  if (credential) {
+    // A cookie rides along on cross-site requests: state-changing ones must come from this node's pages.
+    if (credential.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+      if (c.req.header('origin') !== new URL(ctx.origin).origin) {
+        throw new AccessDeniedError('Cross-site request refused', 'the Origin header must be this node')
+      }
+    }
+    caller = ctx.sessions.resolve(credential.token).address
+  }
+  callers.set(c.req.raw, caller)
+  return caller
 }
 
-/** Reads a bounded body, then checks the signature over its SHA-256. */
+/** The signed-in caller; 401 without a live session. */
+export async function authenticate(c: Context, ctx: NodeContext): Promise<Address> {
+  const caller = resolveCaller(c, ctx)
+  if (!caller) throw new UnauthenticatedError()
+  return caller
+}
+
+/** @deprecated use `authenticate` (sessions authenticate streamed and buffered bodies alike). */
+export const authenticateStreaming = authenticate
+
+/** The signed-in caller and a bounded body, read only once the caller is known. */
 export async function authenticateWithBody(
   c: Context,
   ctx: NodeContext,
   limit: number,
 ): Promise<{ caller: Address; body: Uint8Array }> {
+  const caller = await authenticate(c, ctx)
   const body = await readBodyLimited(c.req.raw, limit)
-  const digest = sha256Hex(body)
-  const caller = await verifyRequest({
-    authorization: c.req.header('authorization'),
-    method: c.req.method,
-    url: signedUrl(c, ctx),
-    bodyDigest: () => digest,
-  })
   return { caller, body }
 }
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { concatBytes } from '@pcmims/core'
+import type { z } from 'zod'
 import { BadRequestError, PayloadTooLargeError } from './errors.js'
 
 /** Reads a request body up to `limit` bytes, refusing early on a too-large Content-Length. */
@@ -21,10 +21,6 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   return concatBytes(...chunks)
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
-
 /** Parses a JSON body (already size-checked), mapping syntax errors to a 400. */
 export function parseJson(bytes: Uint8Array): unknown {
   try {
@@ -32,4 +28,22 @@ export function parseJson(bytes: Uint8Array): unknown {
   } catch {
     throw new BadRequestError('Request body is not valid JSON', undefined, 'INVALID_JSON')
   }
+}
+
+/** Parses a size-checked JSON body against its schema; a mismatch is a 400 naming the first fields. */
+export function parseJsonBody<T extends z.ZodType>(
+  schema: T,
+  bytes: Uint8Array,
+  what = 'request body',
+): z.output<T> {
+  const parsed = schema.safeParse(parseJson(bytes))
+  if (!parsed.success) throw new BadRequestError(`Invalid ${what}`, zodIssues(parsed.error), 'INVALID_BODY')
+  return parsed.data
+}
+
+export function zodIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ')
 }

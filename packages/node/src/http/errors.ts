@@ -44,3 +44,21 @@ export class ChainUnavailableError extends HttpError {
     super(503, 'The chain cannot be reached; access cannot be checked', { code: 'CHAIN_UNAVAILABLE', cause })
   }
 }
+
+/** No valid session: sign in first (or again). */
+export class UnauthenticatedError extends HttpError {
+  override name = 'UnauthenticatedError'
+  constructor(message = 'Sign in first', details?: string, code = 'UNAUTHENTICATED') {
+    super(401, message, { code, details })
+  }
+}
+
+/** Too many requests from one caller: try again after `retryAfterS` seconds (sent as `retry-after`). */
+export class RateLimitedError extends HttpError {
+  override name = 'RateLimitedError'
+  readonly retryAfterS: number
+  constructor(retryAfterS: number) {
+    super(429, 'Too many requests', { code: 'RATE_LIMITED', details: `retry after ${retryAfterS} s` })
+    this.retryAfterS = retryAfterS
+  }
+}

@@ -1,6 +1,6 @@
 import { BaseError } from '@pcmims/core'
 import type { Logger } from '../logger.js'
-import { HttpError } from './errors.js'
+import { HttpError, RateLimitedError } from './errors.js'
 
 /** Codes of core errors that mean "the client sent something wrong", mapped to their HTTP status. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -50,10 +50,9 @@ export function errorToResponse(error: unknown, logger: Logger, requestId: strin
   }
   if (status >= 500) logger.error({ err: serializeError(error), requestId }, 'request failed')
   else logger.info({ code: body.code, status, requestId }, 'request refused')
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json' },
-  })
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' }
+  if (error instanceof RateLimitedError) headers['retry-after'] = String(error.retryAfterS)
+  return new Response(JSON.stringify(body), { status, headers })
 }
 
 function serializeError(error: unknown): Record<string, unknown> {

@@ -26,7 +26,7 @@ import {
   requireParticipant,
   requireRecordAccess,
 } from '../authenticate.js'
-import { parseJson } from '../body.js'
+import { parseJson, zodIssues } from '../body.js'
 import { AccessDeniedError, BadRequestError, HttpError, NotFoundError } from '../errors.js'
 import { parseAddress, parseRecordIdParam } from '../params.js'
 import { syncIndex } from '../sync-index.js'
@@ -126,7 +126,7 @@ async function acceptSubmission(
   previous: Hex | undefined,
 ): Promise<{ status: 200 | 201 | 202; entry: OutboxEntry }> {
   const parsed = submitSchema.safeParse(parseJson(body))
-  if (!parsed.success) throw new BadRequestError('Invalid record submission', issues(parsed.error))
+  if (!parsed.success) throw new BadRequestError('Invalid record submission', zodIssues(parsed.error))
   const envelopeBytes = decodeBase64(parsed.data.envelope)
   const envelope = decodeEnvelope(envelopeBytes)
   const { cid: envelopeCid, recordId } = await envelopeIds(envelopeBytes)
@@ -361,13 +361,6 @@ async function verifyCustody(
   if (expected.size !== submitted.size || [...expected].some((cid) => !submitted.has(cid))) {
     throw new BadRequestError('The blobs submitted differ from the files in the manifest')
   }
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.')}: ${i.message}`)
-    .join('; ')
 }
 
 export function decodeBase64(text: string): Uint8Array {
