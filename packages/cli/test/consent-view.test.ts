@@ -71,5 +71,17 @@ describe('pcmims show and grants', () => {
     })
     expect(human.stdout).toMatch(/EMERGENCY ACCESS/)
     expect(human.stdout).toMatch(/MRI .*view only/)
+
+    // Without the grant, the emergency alone lets the medic in: no key of their own, so the custodian
+    // node decrypts for them (it checks the chain first), and the files still verify against the manifest.
+    expect((await as('patient', ['revoke', '--to', medic])).code).toBe(0)
+    const out = join(t.dataDir, 'er-out')
+    const emergencyGet = await as('medic', ['get', id, '--out', out])
+    expect(emergencyGet.code, emergencyGet.stderr).toBe(0)
+    expect(emergencyGet.json).toMatchObject({ decryptedBy: 'custodian', access: { basis: 'Emergency' } })
+    const { readFile } = await import('node:fs/promises')
+    expect(new Uint8Array(await readFile(join(out, 'MR_small.dcm')))).toEqual(
+      new Uint8Array(await readFile(FIXTURE)),
+    )
   })
 })

@@ -3,7 +3,14 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { closeRecord, openRecord, readRecordFile } from '@pcmims/core'
+import {
+  closeRecord,
+  getCustodialCopy,
+  openRecord,
+  type PcmimsClient,
+  readCustodialFile,
+  readRecordFile,
+} from '@pcmims/core'
 import type { Hex } from 'viem'
 import type { Command } from '../command.js'
 import { str } from '../command.js'
@@ -30,7 +37,7 @@ export const get: Command = {
     const existing = await stat(out).catch(() => undefined)
     if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a folder`)
     const client = await connect(ctx.global)
-    const record = await openRecord(client, { recordId: id as Hex, signal: ctx.signal })
+    const record = await openSource(client, id as Hex, ctx.signal)
     try {
       if (!record.access.download && record.access.basis === 'Grant') {
         throw new UsageError('Your grant is view-only: the patient did not allow downloads')
@@ -38,7 +45,7 @@ export const get: Command = {
       const root = resolve(out)
       await mkdir(root, { recursive: true })
       const written: Array<{ path: string; size: number }> = []
-      for (const [i, file] of record.manifest.files.entries()) {
+      for (const [i, file] of record.files.entries()) {
         const target = resolve(root, ...file.path.split('/'))
         if (!target.startsWith(root + sep)) throw new UsageError('Unsafe path in the manifest')
         await mkdir(dirname(target), { recursive: true })
@@ -47,13 +54,9 @@ export const get: Command = {
         try {
           await pipeline(
             Readable.from(
-              readRecordFile(client, {
-                record,
-                file,
-                signal: ctx.signal,
-                onProgress: (n) =>
-                  ctx.io.progress(`${i + 1}/${record.manifest.files.length} ${file.path} ${formatBytes(n)}`),
-              }),
+              file.read((n) =>
+                ctx.io.progress(`${i + 1}/${record.files.length} ${file.path} ${formatBytes(n)}`),
+              ),
             ),
             createWriteStream(partial, { mode: 0o600 }),
           )
@@ -65,26 +68,89 @@ export const get: Command = {
         written.push({ path: target, size: file.size })
       }
       ctx.io.progressDone()
-      const m = record.manifest
       ctx.io.result(
         {
           recordId: record.recordId,
-          kind: m.kind,
-          date: m.date,
-          appointment: m.appointment,
-          description: m.description,
+          kind: record.kind,
+          date: record.date,
+          appointment: record.appointment,
+          description: record.description,
           access: record.access,
+          decryptedBy: record.decryptedBy,
           files: written,
         },
         () =>
           [
-            `record ${record.recordId} (${m.kind}, ${m.date}${m.appointment ? `, appointment ${m.appointment}` : ''})`,
-            ...(m.description ? [`  ${m.description}`] : []),
+            `record ${record.recordId} (${record.kind}, ${record.date}${record.appointment ? `, appointment ${record.appointment}` : ''})`,
+            ...(record.description ? [`  ${record.description}`] : []),
+            ...(record.decryptedBy === 'custodian'
+              ? [`  decrypted by the custodian node (access: ${record.access.basis})`]
+              : []),
             ...written.map((f) => `  ${f.path}  ${formatBytes(f.size)}  verified`),
           ].join('\n'),
       )
     } finally {
-      closeRecord(record)
+      record.close()
     }
   },
+}
+
+type Source = {
+  recordId: Hex
+  kind: string
+  date: string
+  appointment: string | undefined
+  description: string | undefined
+  access: { basis: string; download: boolean }
+  decryptedBy: 'me' | 'custodian'
+  files: Array<{
+    path: string
+    size: number
+    read(onProgress: (n: number) => void): AsyncIterable<Uint8Array>
+  }>
+  close(): void
+}
+
+/**
+ * The record through the caller's own key; without one (a medic in an emergency, a download grantee
+ * whose key bundle is missing), decrypted by its custodian node, which checks the chain first.
+ */
+async function openSource(client: PcmimsClient, recordId: Hex, signal: AbortSignal): Promise<Source> {
+  try {
+    const record = await openRecord(client, { recordId, signal })
+    const m = record.manifest
+    return {
+      recordId,
+      kind: m.kind,
+      date: m.date,
+      appointment: m.appointment,
+      description: m.description,
+      access: record.access,
+      decryptedBy: 'me',
+      files: m.files.map((file) => ({
+        path: file.path,
+        size: file.size,
+        read: (onProgress) => readRecordFile(client, { record, file, signal, onProgress }),
+      })),
+      close: () => closeRecord(record),
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'NO_KEY') throw error
+  }
+  const copy = await getCustodialCopy(client, { recordId, signal })
+  return {
+    recordId,
+    kind: copy.kind,
+    date: copy.date,
+    appointment: copy.appointment ?? undefined,
+    description: copy.description ?? undefined,
+    access: copy.access,
+    decryptedBy: 'custodian',
+    files: copy.files.map((file) => ({
+      path: file.path,
+      size: file.size,
+      read: (onProgress) => readCustodialFile(client, { copy, index: file.index, signal, onProgress }),
+    })),
+    close: () => undefined,
+  }
 }

@@ -30,6 +30,13 @@ export {
   type NodeConfigView,
   type PcmimsClient,
 } from './pcmims-client.js'
+export {
+  type CustodialCopy,
+  type GetCustodialCopyParameters,
+  getCustodialCopy,
+  type ReadCustodialFileParameters,
+  readCustodialFile,
+} from './read-custodial-copy.js'
 export { type ReadRecordFileParameters, readRecordFile } from './read-record-file.js'
 export { type RespondToRequestParameters, respondToRequest } from './respond-to-request.js'
 export {
