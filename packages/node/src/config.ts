@@ -53,7 +53,7 @@ const configSchema = z.object({
     burst: z.number().int().positive(),
     /** Sustained requests per second. */
     perSecond: z.number().positive(),
-    /** Sign-in attempts per IP per minute. */
+    /** Sign-in requests (nonce + sign-in count one each) per client IP per minute; a hospital's NAT is one IP. */
     signInPerMinute: z.number().int().positive(),
   }),
   audit: z.object({
@@ -99,7 +99,7 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
     chain: { mode: 'embedded', port: 8545, chainId: 31337, stateInterval: 5 },
     ipfs: { mode: 'embedded' },
     sessions: { idleMs: 30 * 60 * 1000, absoluteMs: 12 * 3600 * 1000, nonceTtlMs: 5 * 60 * 1000 },
-    rateLimit: { burst: 200, perSecond: 50, signInPerMinute: 30 },
+    rateLimit: { burst: 200, perSecond: 50, signInPerMinute: 600 },
     audit: { anchorIntervalS: 600 },
     unit: { passphraseEnv: 'PCMIMS_UNIT_PASSPHRASE' },
     dev: true,

@@ -7,10 +7,34 @@ import { BaseError } from '../errors/base-error.js'
 export class NodeRequestError extends BaseError {
   override name = 'NodeRequestError'
   readonly status: number
-  constructor(status: number, title: string, code: string, detail?: string, cause?: unknown) {
+  /** Seconds the node asked the client to wait (429, 503), when it said. */
+  readonly retryAfterS: number | undefined
+  constructor(
+    status: number,
+    title: string,
+    code: string,
+    detail?: string,
+    cause?: unknown,
+    retryAfterS?: number,
+  ) {
     super(title, { code, details: detail, cause })
     this.status = status
+    this.retryAfterS = retryAfterS
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      },
+      { once: true },
+    )
+  })
 }
 
 /** Who signs in: a local key, or anything that signs EIP-191 messages for an address (a contract wallet's owner). */
@@ -81,7 +105,30 @@ export function createNodeClient({
     return target.toString()
   }
 
+  /** Sends once more after a 429 for a replayable body, waiting as long as the node asks (≤ 5 s). */
   async function send(
+    method: string,
+    target: string,
+    init: { body?: BodyInit | undefined; headers: Record<string, string>; signal?: AbortSignal | undefined },
+    auth: boolean,
+  ): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await sendOnce(method, target, init, auth)
+      } catch (error) {
+        const retry =
+          error instanceof NodeRequestError &&
+          error.code === 'RATE_LIMITED' &&
+          error.retryAfterS !== undefined &&
+          attempt < 3 &&
+          !(init.body instanceof ReadableStream)
+        if (!retry) throw error
+        await sleep(Math.min(error.retryAfterS ?? 1, 5) * 1000, init.signal)
+      }
+    }
+  }
+
+  async function sendOnce(
     method: string,
     target: string,
     init: { body?: BodyInit | undefined; headers: Record<string, string>; signal?: AbortSignal | undefined },
@@ -106,7 +153,7 @@ export function createNodeClient({
     return response
   }
 
-  /** Sends once; when the node has forgotten the session, signs in again and resends a replayable body. */
+  /** Sends; when the node has forgotten the session, signs in again and resends a replayable body. */
   async function sendWithSession(
     method: string,
     target: string,
@@ -214,7 +261,15 @@ async function toError(response: Response): Promise<NodeRequestError> {
   const title = typeof problem.title === 'string' ? problem.title : `The node answered ${response.status}`
   const code = typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`
   const detail = typeof problem.detail === 'string' ? problem.detail : undefined
-  return new NodeRequestError(response.status, title, code, detail)
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN)
+  return new NodeRequestError(
+    response.status,
+    title,
+    code,
+    detail,
+    undefined,
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+  )
 }
 
 /** An async iterable as a web ReadableStream (a streamed fetch body), pulling one chunk at a time. */

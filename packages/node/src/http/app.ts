@@ -1,7 +1,9 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { NodeContext } from '../context.js'
+import { resolveCaller } from './authenticate.js'
 import { NotFoundError } from './errors.js'
 import { errorToResponse } from './problem.js'
+import { clientIp, createRateLimiter, rateLimit } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
 import { blobRoutes } from './routes/blobs.js'
 import { chainRpcRoutes } from './routes/chain-rpc.js'
@@ -20,6 +22,7 @@ export function createApp(ctx: NodeContext): Hono {
     c.header('cache-control', 'no-store')
     await next()
   })
+  mountRateLimits(app, ctx)
   metaRoutes(app, ctx)
   authRoutes(app, ctx)
   participantRoutes(app, ctx)
@@ -32,4 +35,29 @@ export function createApp(ctx: NodeContext): Hono {
   app.notFound(() => errorToResponse(new NotFoundError('No such route'), ctx.logger, crypto.randomUUID()))
   app.onError((error) => errorToResponse(error, ctx.logger, crypto.randomUUID()))
   return app
+}
+
+/**
+ * Token buckets: sign-in attempts per client IP (a brute force of nonces costs the attacker, not the
+ * node), and every other request per signed-in address, or per IP before sign-in.
+ */
+function mountRateLimits(app: Hono, ctx: NodeContext): void {
+  const { burst, perSecond, signInPerMinute } = ctx.config.rateLimit
+  const requests = createRateLimiter({ burst, perSecond })
+  const signIns = createRateLimiter({ burst: signInPerMinute, perSecond: signInPerMinute / 60 })
+  const byIp = (c: Context) => `ip:${clientIp(c) ?? 'in-process'}`
+  app.use('/api/v1/auth/nonce', rateLimit(signIns, byIp))
+  app.use('/api/v1/auth/sign-in', rateLimit(signIns, byIp))
+  app.use(
+    '/api/v1/*',
+    rateLimit(requests, (c) => {
+      let caller: string | undefined
+      try {
+        caller = resolveCaller(c, ctx)
+      } catch {
+        // An invalid credential is the handler's to refuse (401); it still costs its sender's IP.
+      }
+      return caller ? `address:${caller}` : byIp(c)
+    }),
+  )
 }
