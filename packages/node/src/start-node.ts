@@ -28,6 +28,7 @@ import { createLogger, type Logger } from './logger.js'
 import { createOutbox, type OutboxChain, type OutboxEntry } from './outbox/outbox.js'
 import { createBlobStore } from './storage/index.js'
 import { sweepOrphans } from './storage-maintenance/sweep-orphans.js'
+import { sweepUploads } from './uploads/index.js'
 
 export type StartNodeParameters = {
   config: NodeConfig
@@ -238,6 +239,9 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       context.sessions.sweep()
       void sweepOrphans({ db, store, ttlMs: config.orphans.ttlMs, logger }).catch((error: Error) =>
         logger.warn({ error: error.message }, 'orphan sweep failed'),
+      )
+      void sweepUploads(context).catch((error: Error) =>
+        logger.warn({ error: error.message }, 'abandoned upload sweep failed'),
       )
     }, config.orphans.sweepMs)
     sweep.unref()

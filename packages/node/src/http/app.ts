@@ -13,6 +13,7 @@ import { metaRoutes } from './routes/meta.js'
 import { participantRoutes } from './routes/participants.js'
 import { recordRoutes } from './routes/records.js'
 import { requestRoutes } from './routes/requests.js'
+import { uploadRoutes } from './routes/uploads.js'
 
 /** The node's HTTP API: web-standard Request/Response, so tests call `app.fetch` in-process. */
 export function createApp(ctx: NodeContext): Hono {
@@ -27,6 +28,7 @@ export function createApp(ctx: NodeContext): Hono {
   authRoutes(app, ctx)
   participantRoutes(app, ctx)
   blobRoutes(app, ctx)
+  uploadRoutes(app, ctx)
   recordRoutes(app, ctx)
   custodyRoutes(app, ctx)
   chainRpcRoutes(app, ctx)

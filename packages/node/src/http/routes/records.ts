@@ -56,8 +56,8 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
     return c.json(uploadStatus(entry), status)
   })
 
-  // Anchoring status of an upload, for the uploader who cannot read the record itself.
-  app.get('/api/v1/uploads/:id', async (c) => {
+  // Anchoring status of a submitted record, for the uploader who may not read the record itself.
+  app.get('/api/v1/records/:id/anchoring', async (c) => {
     const caller = await authenticateStreaming(c, ctx)
     const entry = ctx.outbox.get(parseRecordIdParam(c.req.param('id')))
     if (!entry || getAddress(entry.uploader) !== caller)
