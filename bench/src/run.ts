@@ -1,19 +1,26 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatGasTable, runGasBench } from './gas.js'
 import { type IngestRow, runIngestBench } from './ingest.js'
+import { DEFAULT_LOAD, formatLoadTable, loadFailures, runLoadBench } from './load.js'
 
 /**
  * `npm run bench`: gas of our contract next to the seed paper's (one anvil), then ingest and retrieval
- * through a real node for 1 MiB, 100 MiB and 1 GiB. Prints tables; writes bench/results/bench.json.
- * `--sizes 1,100` (MiB) limits the ingest sizes; `--skip-gas` / `--skip-ingest` run one half.
+ * through a real node for 1 MiB, 100 MiB and 1 GiB, then an HTTP load test of a node (concurrent
+ * sign-ins, listings, 100 MiB uploads, and the rate limiter). Prints tables; writes
+ * bench/results/bench.json, keeping the sections of an earlier run that this run skipped.
+ * `--sizes 1,100` (MiB) limits the ingest sizes; `--skip-gas` / `--skip-ingest` / `--skip-load` leave a
+ * section out; `--load-rate-limit 200,50,30` sets the load node's burst, per-second and sign-in-per-minute
+ * limits. A load run with errors fails the command (after the report is written).
  */
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1,100,1024' },
     'skip-gas': { type: 'boolean' },
     'skip-ingest': { type: 'boolean' },
+    'skip-load': { type: 'boolean' },
+    'load-rate-limit': { type: 'string' },
     out: { type: 'string' },
   },
 })
@@ -44,12 +51,60 @@ if (!values['skip-ingest']) {
   report.ingest = ingest
 }
 
+let loadFailed: string[] = []
+if (!values['skip-load']) {
+  const rateLimit = values['load-rate-limit']
+    ? parseRateLimit(values['load-rate-limit'])
+    : DEFAULT_LOAD.rateLimit
+  const load = await runLoadBench({
+    ...DEFAULT_LOAD,
+    // Enough to go past the burst however slowly the node answers.
+    limiterRequests: Math.max(DEFAULT_LOAD.limiterRequests, 3 * rateLimit.burst),
+    rateLimit,
+    onLog: (m) => process.stderr.write(`${m}\n`),
+  })
+  console.log('\nHTTP load on loopback (a node process; this process signs in, lists, encrypts and uploads)')
+  console.log(formatLoadTable(load))
+  report.load = load
+  loadFailed = loadFailures(load)
+}
+
+// Sections this run skipped stay as the earlier run measured them; `carriedOver` says when that was.
+const previous = await readFile(output, 'utf8')
+  .then((text) => JSON.parse(text) as Record<string, unknown>)
+  .catch(() => ({}) as Record<string, unknown>)
+const carriedOver: Record<string, unknown> = {}
+for (const section of ['gas', 'ingest', 'load']) {
+  if (report[section] === undefined && previous[section] !== undefined) {
+    report[section] = previous[section]
+    const carried = previous.carriedOver as Record<string, unknown> | undefined
+    carriedOver[section] = carried?.[section] ?? previous.measuredAt
+  }
+}
+if (Object.keys(carriedOver).length > 0) report.carriedOver = carriedOver
+
 await mkdir(results, { recursive: true })
 await writeFile(
   output,
   `${JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
 )
 console.log(`\nwrote ${output}`)
+if (loadFailed.length > 0) {
+  console.error(`\nLOAD TEST FAILED:\n${loadFailed.map((line) => `  ${line}`).join('\n')}`)
+  process.exitCode = 1
+}
+
+function parseRateLimit(text: string) {
+  const [burst, perSecond, signInPerMinute] = text.split(',').map(Number)
+  if (![burst, perSecond, signInPerMinute].every((n) => n !== undefined && Number.isFinite(n) && n > 0)) {
+    throw new Error('--load-rate-limit takes burst,perSecond,signInPerMinute (e.g. 200,50,30)')
+  }
+  return {
+    burst: burst as number,
+    perSecond: perSecond as number,
+    signInPerMinute: signInPerMinute as number,
+  }
+}
 
 function formatIngestTable(rows: IngestRow[]): string {
   const header = [

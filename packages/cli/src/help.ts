@@ -14,6 +14,7 @@ const GROUPS: Array<[title: string, words: string[]]> = [
   ['Accounts & units', ['account', 'register', 'registrations', 'approve', 'reject', 'suspend']],
   ['Records', ['upload', 'records', 'show', 'get']],
   ['Consent', ['grant', 'grants', 'revoke', 'rotate', 'request', 'requests', 'respond', 'emergency']],
+  ['Audit', ['audit']],
 ]
 
 const CLIENT_OPTIONS: Array<[ClientOption, string, string]> = [

@@ -44,4 +44,7 @@ interface IPcmimsEvents {
         address indexed medic, address indexed patient, uint32 unitIndex, uint8 reasonCode, uint40 until
     );
     event EmergencyEnded(address indexed medic, address indexed patient);
+
+    /// A unit anchored the Merkle root of its audit log at `size` entries.
+    event AuditRootAnchored(address indexed unit, uint64 size, bytes32 root);
 }

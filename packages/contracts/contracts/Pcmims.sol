@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {AccessModule} from "./modules/AccessModule.sol";
+import {AuditModule} from "./modules/AuditModule.sol";
 import {EmergencyModule} from "./modules/EmergencyModule.sol";
 import {GovernanceModule} from "./modules/GovernanceModule.sol";
 import {ParticipantsModule} from "./modules/ParticipantsModule.sol";
@@ -9,7 +10,8 @@ import {RecordsModule} from "./modules/RecordsModule.sol";
 import {RequestsModule} from "./modules/RequestsModule.sol";
 import {ZeroAddress} from "./PcmimsTypes.sol";
 
-/// PCMIMS registry: participants, record anchors, patient grants, access requests and break-glass access.
+/// PCMIMS registry: participants, record anchors, patient grants, access requests, break-glass access and the
+/// units' audit-log roots.
 /// No PHI: only pseudonymous addresses, 32-byte digests, kinds, times and grant terms.
 contract Pcmims is
     GovernanceModule,
@@ -17,7 +19,8 @@ contract Pcmims is
     RecordsModule,
     RequestsModule,
     EmergencyModule,
-    AccessModule
+    AccessModule,
+    AuditModule
 {
     constructor(address governance_) {
         if (governance_ == address(0)) revert ZeroAddress();

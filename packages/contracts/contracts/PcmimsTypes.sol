@@ -155,3 +155,5 @@ error RequestNotPending(uint256 id, RequestStatus status);
 error InvalidDuration(uint32 durationSeconds);
 error EmergencyActive(address medic, address patient, uint40 until);
 error NoActiveEmergency(address medic, address patient);
+error AuditSizeNotIncreasing(address unit, uint64 size, uint64 latest);
+error ZeroAuditRoot();

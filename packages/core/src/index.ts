@@ -1,4 +1,5 @@
 export * from '@pcmims/contracts'
+export * from './audit/index.js'
 export * from './auth/index.js'
 export * from './chain/index.js'
 export * from './client/index.js'

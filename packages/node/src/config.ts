@@ -11,7 +11,7 @@ const configSchema = z.object({
   dataDir: z.string().min(1),
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
-  /** Public URL clients use to reach this node (defaults to http://host:port). */
+  /** Public URL clients use to reach this node (defaults to http://host:port, https:// with `tls`). */
   publicUrl: z.string().url().optional(),
   chain: z.discriminatedUnion('mode', [
     z.object({
@@ -34,10 +34,16 @@ const configSchema = z.object({
   ]),
   ipfs: z.discriminatedUnion('mode', [
     z.object({ mode: z.literal('embedded') }),
-    /** A Kubo node (or IPFS Cluster proxy) through its RPC API; ciphertext is added and pinned there. */
+    /**
+     * A Kubo node (or IPFS Cluster proxy) through its RPC API; ciphertext is added and pinned there.
+     * `rpcUrl` is the API's base, e.g. `http://127.0.0.1:5001`; `user:password@` in it becomes Basic auth.
+     */
     z.object({ mode: z.literal('kubo'), rpcUrl: z.string().url() }),
   ]),
-  /** HTTPS when both are given (PEM files); plain HTTP otherwise (behind a TLS-terminating proxy). */
+  /**
+   * HTTPS with these PEM files (read and checked at start); plain HTTP otherwise (behind a
+   * TLS-terminating proxy). Both or neither.
+   */
   tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
   sessions: z.object({
     /** A session unused this long ends. */

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite'
 import type { Address, Hex, LocalAccount } from 'viem'
+import type { AuditLog } from './audit/audit-log.js'
 import type { SessionStore } from './auth/sessions.js'
 import type { NodeConfig } from './config.js'
 import type { Indexer } from './indexer/indexer.js'
@@ -85,6 +86,8 @@ export type NodeContext = {
   outbox: Outbox
   indexer: Indexer
   sessions: SessionStore
+  /** The hash-chained, chain-anchored log of every access this node serves. */
+  audit: AuditLog
   version: string
   /**
    * The origin clients sign their requests for (the public URL, or the address the node listens on).

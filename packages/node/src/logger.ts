@@ -16,6 +16,9 @@ export const REDACTED_KEYS = [
   'passphrase',
   'privateKey',
   'authorization',
+  'cookie',
+  'token',
+  'signature',
   'manifest',
 ] as const
 

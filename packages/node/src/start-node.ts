@@ -1,9 +1,19 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
+import type { Server as HttpServer } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
-import { anchorRecord, anchorRecords, decryptKeystore, getRecord, rotateRecord } from '@pcmims/core'
+import {
+  anchorAuditRoot,
+  anchorRecord,
+  anchorRecords,
+  decryptKeystore,
+  getRecord,
+  rotateRecord,
+} from '@pcmims/core'
 import { CID } from 'multiformats/cid'
 import {
   type Address,
@@ -15,6 +25,8 @@ import {
   type PublicClient,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { createAuditLog } from './audit/audit-log.js'
+import { auditChainEvents } from './audit/chain-events.js'
 import { createSessionStore } from './auth/sessions.js'
 import { createChainReader } from './chain/chain-reader.js'
 import { ConfigError, type NodeConfig } from './config.js'
@@ -26,7 +38,7 @@ import { createApp } from './http/app.js'
 import { createIndexer } from './indexer/indexer.js'
 import { createLogger, type Logger } from './logger.js'
 import { createOutbox, type OutboxChain, type OutboxEntry } from './outbox/outbox.js'
-import { createBlobStore } from './storage/index.js'
+import { type BlobStore, createBlobStore, createKuboBlobStore, probeKubo } from './storage/index.js'
 import { sweepOrphans } from './storage-maintenance/sweep-orphans.js'
 import { sweepUploads } from './uploads/index.js'
 
@@ -35,7 +47,16 @@ export type StartNodeParameters = {
   logger?: Logger | undefined
   /** Passphrase of the unit keystore (otherwise read from the environment variable the config names). */
   unitPassphrase?: string | undefined
+  /** How long `stop()` lets requests in flight finish before it closes their connections (default 10 s). */
+  drainTimeoutMs?: number | undefined
 }
+
+/**
+ * Work to do when the node stops, after the HTTP server drained and the indexer, outbox and sweeper
+ * stopped, while the chain, database and store are still open (e.g. anchoring the audit log). The
+ * signal aborts when the hook overruns its time (30 s); the shutdown then goes on without it.
+ */
+export type ShutdownHook = (signal: AbortSignal) => Promise<void> | void
 
 export type NodeHandle = {
   url: string
@@ -46,8 +67,20 @@ export type NodeHandle = {
   unit: Address
   devAccounts: DevAccount[]
   context: NodeContext
+  /** Registers a {@link ShutdownHook}; hooks run in the order registered. Returns a function that removes it. */
+  onShutdown(hook: ShutdownHook): () => void
+  /**
+   * Stops gracefully: refuses new requests (503), lets those in flight finish (bounded by
+   * `drainTimeoutMs`, then cuts their connections: an upload cut off is never acknowledged nor pinned),
+   * stops the indexer, outbox and sweeper, runs the shutdown hooks, closes the store and the database,
+   * then stops the embedded chain after a final state dump. Idempotent.
+   */
   stop(): Promise<void>
 }
+
+const HOOK_TIMEOUT_MS = 30_000
+/** After connections are cut, how long handlers get to unwind (abort their writes) before the store closes. */
+const UNWIND_TIMEOUT_MS = 5_000
 
 export const NODE_VERSION: string = (() => {
   try {
@@ -64,13 +97,27 @@ export const NODE_VERSION: string = (() => {
 export async function startNode(params: StartNodeParameters): Promise<NodeHandle> {
   const { config } = params
   const logger = params.logger ?? createLogger({ level: config.logLevel })
-  const cleanups: Array<() => Promise<void> | void> = []
+  // Shutdown runs in phases, whatever order things were started in: HTTP first (drain), then the
+  // background workers, then the hooks (which still need chain, database and store), then storage,
+  // then the embedded chain (it dumps its state as it stops). Within a phase, last started stops first.
+  const phases = ['http', 'workers', 'hooks', 'storage', 'chain'] as const
+  const cleanups: Record<(typeof phases)[number], Array<() => Promise<void> | void>> = {
+    http: [],
+    workers: [],
+    hooks: [],
+    storage: [],
+    chain: [],
+  }
+  const hooks: ShutdownHook[] = []
+  cleanups.hooks.push(() => runHooks(hooks, logger))
   const cleanup = async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn()
-      } catch (error) {
-        logger.warn({ error: (error as Error).message }, 'shutdown step failed')
+    for (const phase of phases) {
+      for (const fn of cleanups[phase].reverse()) {
+        try {
+          await fn()
+        } catch (error) {
+          logger.warn({ phase, error: (error as Error).message }, 'shutdown step failed')
+        }
       }
     }
   }
@@ -80,11 +127,13 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       'clients sign requests for the URL they use; the node must know it',
     )
   }
+  // Read before anything starts: a bad certificate is a configuration error, not a half-started node.
+  const tls = config.tls ? readTls(config.tls) : undefined
   try {
     const db = openDatabase(join(config.dataDir, 'node.sqlite'))
-    cleanups.push(() => db.close())
-    const store = await createBlobStore({ directory: join(config.dataDir, 'ipfs') })
-    cleanups.push(() => store.stop())
+    cleanups.storage.push(() => db.close())
+    const store = await openStore(config)
+    cleanups.storage.push(() => store.stop())
 
     let embedded: EmbeddedChain | undefined
     let rpcUrl: string
@@ -97,7 +146,8 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       embedded = await startEmbeddedChain(config, logger)
       const anvil = embedded.anvil
       const pidFile = embedded.pidFile
-      cleanups.push(async () => {
+      cleanups.chain.push(async () => {
+        // stop() dumps the state first, so everything anchored so far survives the restart.
         await anvil.stop()
         await rm(pidFile, { force: true })
       })
@@ -156,8 +206,26 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
         return e?.code === 'CONTRACT_REVERTED' && e.errorName !== 'RecordExists'
       },
     }
+    // The unit's node anchors its audit log's Merkle root from the unit's own account.
+    const audit = createAuditLog({
+      db,
+      logger,
+      anchorIntervalS: config.audit.anchorIntervalS,
+      send: async (size, root) => {
+        const anchored = await anchorAuditRoot(wallet, { contract, size, root })
+        await embedded?.anvil.dumpState().catch(() => undefined)
+        return anchored.hash
+      },
+    })
     let outbox: ReturnType<typeof createOutbox>
     const indexer = createIndexer({
+      onEvents: (events) =>
+        auditChainEvents(db, audit, events, (id) => {
+          const row = db.prepare('SELECT patient FROM requests WHERE id = ?').get(String(id)) as
+            | { patient: string }
+            | undefined
+          return row ? getAddress(row.patient) : undefined
+        }),
       db,
       publicClient,
       contract,
@@ -211,6 +279,7 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       outbox,
       indexer,
       sessions: createSessionStore({ db, times: config.sessions }),
+      audit,
       version: NODE_VERSION,
       // Set to the real origin once the server listens (the port may have been 0).
       origin: config.publicUrl ?? '',
@@ -230,41 +299,54 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     // An embedded chain restarts from its last state dump, which may predate anchors already acknowledged.
     if (embedded) await outbox.recheckConfirmed()
     await indexer.syncOnce()
+    audit.start()
+    // Anchored once more at shutdown, while the chain, database and store are still up.
+    cleanups.hooks.push(() => audit.stop())
     indexer.start()
-    cleanups.push(() => indexer.stop())
+    cleanups.workers.push(() => indexer.stop())
     outbox.start()
-    cleanups.push(() => outbox.stop())
+    cleanups.workers.push(() => outbox.stop())
 
+    let sweeping: Promise<unknown> | undefined
     const sweep = setInterval(() => {
+      if (sweeping) return
       context.sessions.sweep()
-      void sweepOrphans({ db, store, ttlMs: config.orphans.ttlMs, logger }).catch((error: Error) =>
-        logger.warn({ error: error.message }, 'orphan sweep failed'),
-      )
-      void sweepUploads(context).catch((error: Error) =>
-        logger.warn({ error: error.message }, 'abandoned upload sweep failed'),
-      )
+      // Awaited at shutdown, so a sweep never runs against a closed store.
+      sweeping = Promise.allSettled([
+        sweepOrphans({ db, store, ttlMs: config.orphans.ttlMs, logger }).catch((error: Error) =>
+          logger.warn({ error: error.message }, 'orphan sweep failed'),
+        ),
+        sweepUploads(context).catch((error: Error) =>
+          logger.warn({ error: error.message }, 'abandoned upload sweep failed'),
+        ),
+      ]).finally(() => {
+        sweeping = undefined
+      })
     }, config.orphans.sweepMs)
     sweep.unref()
-    cleanups.push(() => clearInterval(sweep))
+    cleanups.workers.push(async () => {
+      clearInterval(sweep)
+      await sweeping
+    })
 
     const app = createApp(context)
-    const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port })
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve())
-      server.once('error', reject)
+    const web = serveDraining({
+      fetch: app.fetch,
+      hostname: config.host,
+      port: config.port,
+      tls,
+      drainTimeoutMs: params.drainTimeoutMs ?? 10_000,
+      logger,
     })
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve())
-          ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-        }),
-    )
-    const port = (server.address() as AddressInfo).port
+    cleanups.http.push(() => web.drain())
+    await web.listening
+    const port = (web.server.address() as AddressInfo).port
+    const scheme = tls ? 'https' : 'http'
     const url =
-      config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+      config.publicUrl ??
+      `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
     context.origin = new URL(url).origin
-    logger.info({ url, contract, chainId }, 'node started')
+    logger.info({ url, contract, chainId, ipfs: config.ipfs.mode, tls: Boolean(tls) }, 'node started')
     let stopping: Promise<void> | undefined
     return {
       url,
@@ -275,8 +357,19 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       unit: unit.address,
       devAccounts: embedded?.devAccounts ?? [],
       context,
+      onShutdown(hook) {
+        hooks.push(hook)
+        return () => {
+          const index = hooks.indexOf(hook)
+          if (index >= 0) hooks.splice(index, 1)
+        }
+      },
       stop: () => {
-        stopping ??= cleanup()
+        stopping ??= (async () => {
+          logger.info('node stopping')
+          await cleanup()
+          logger.info('node stopped')
+        })()
         return stopping
       },
     }
@@ -303,4 +396,154 @@ async function loadUnitIdentity(
   const opened = await decryptKeystore({ keystore: await readFile(keystore, 'utf8'), passphrase: secret })
   const account = privateKeyToAccount(opened.privateKey)
   return { account, address: account.address, encryptionKeyPair: opened.encryptionKeyPair }
+}
+
+async function openStore(config: NodeConfig): Promise<BlobStore> {
+  if (config.ipfs.mode === 'kubo') {
+    const store = createKuboBlobStore({ url: config.ipfs.rpcUrl })
+    try {
+      await probeKubo(store, config.ipfs.rpcUrl)
+    } catch (error) {
+      await store.stop()
+      throw error
+    }
+    return store
+  }
+  return createBlobStore({ directory: join(config.dataDir, 'ipfs') })
+}
+
+type TlsMaterial = { cert: Buffer; key: Buffer }
+
+/** Reads and checks the PEM certificate and key, so a bad pair fails the start with a clear message. */
+function readTls({ certFile, keyFile }: { certFile: string; keyFile: string }): TlsMaterial {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file)
+    } catch (error) {
+      throw new ConfigError(`Cannot read the TLS ${what} ${file}`, (error as Error).message)
+    }
+  }
+  const cert = read(certFile, 'certificate')
+  const key = read(keyFile, 'key')
+  let certificate: X509Certificate
+  try {
+    certificate = new X509Certificate(cert)
+  } catch (error) {
+    throw new ConfigError(
+      `The TLS certificate ${certFile} is not a PEM certificate`,
+      (error as Error).message,
+    )
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>
+  try {
+    privateKey = createPrivateKey(key)
+  } catch (error) {
+    throw new ConfigError(`The TLS key ${keyFile} is not a PEM private key`, (error as Error).message)
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new ConfigError('The TLS key does not belong to the certificate', `${keyFile} / ${certFile}`)
+  }
+  return { cert, key }
+}
+
+type ServeDrainingParameters = {
+  /** `app.fetch`; `env` carries Node's request and response (`getConnInfo` reads the client's address there). */
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>
+  hostname: string
+  port: number
+  tls: TlsMaterial | undefined
+  drainTimeoutMs: number
+  logger: Logger
+}
+
+/**
+ * The HTTP(S) server, with a drain for shutdown: once draining, it stops listening, answers new
+ * requests on connections already open with 503, closes connections as they go idle, and waits for
+ * the requests in flight (response sent, handler settled) until the deadline, then cuts the rest.
+ */
+function serveDraining({ fetch, hostname, port, tls, drainTimeoutMs, logger }: ServeDrainingParameters) {
+  let draining = false
+  const handlers = new Set<Promise<unknown>>()
+  let activeResponses = 0
+  const server = serve({
+    fetch: (request: Request, env: unknown) => {
+      if (draining) {
+        const problem = {
+          type: 'about:blank',
+          title: 'The node is shutting down',
+          status: 503,
+          code: 'SHUTTING_DOWN',
+        }
+        return new Response(JSON.stringify(problem), {
+          status: 503,
+          headers: { 'content-type': 'application/problem+json', connection: 'close', 'retry-after': '5' },
+        })
+      }
+      const handled = Promise.resolve(fetch(request, env))
+      const settled = handled.then(
+        () => undefined,
+        () => undefined,
+      )
+      handlers.add(settled)
+      void settled.finally(() => handlers.delete(settled))
+      return handled
+    },
+    hostname,
+    port,
+    ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}),
+  }) as HttpServer | HttpsServer
+  server.on('request', (_request, response) => {
+    activeResponses++
+    response.once('close', () => activeResponses--)
+  })
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve())
+    server.once('error', reject)
+  })
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()))
+  const busy = () => activeResponses > 0 || handlers.size > 0
+
+  async function drain(): Promise<void> {
+    if (draining || !server.listening) return
+    draining = true
+    server.close()
+    const deadline = Date.now() + drainTimeoutMs
+    while (busy() && Date.now() < deadline) {
+      server.closeIdleConnections()
+      await sleep(20)
+    }
+    if (busy()) {
+      logger.warn(
+        { requests: activeResponses, drainTimeoutMs },
+        'requests still running at the drain deadline: cut',
+      )
+    }
+    server.closeAllConnections()
+    // A handler whose connection was cut sees its request signal abort; it gets a moment to unwind
+    // (abort its write, pin nothing) before the store it writes to closes.
+    await Promise.race([Promise.allSettled([...handlers]), sleep(UNWIND_TIMEOUT_MS)])
+    await Promise.race([closed, sleep(1_000)])
+  }
+  return { server, listening, drain }
+}
+
+async function runHooks(hooks: ShutdownHook[], logger: Logger): Promise<void> {
+  for (const hook of [...hooks]) {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new Error('shutdown hook timed out')), HOOK_TIMEOUT_MS)
+    const overrun = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
+    })
+    try {
+      await Promise.race([Promise.resolve().then(() => hook(controller.signal)), overrun])
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, 'shutdown hook failed')
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }

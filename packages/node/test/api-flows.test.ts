@@ -1,6 +1,7 @@
 import {
   createGrant,
   declareEmergency,
+  fetchAuditTrail,
   getChainTime,
   listRecords,
   type NodeRequestError,
@@ -113,6 +114,15 @@ describe('flows over the HTTP API', () => {
     expect(await status(viaNode, path)).toBe(403)
     expect(await status(viaNode, `${path}/files/0`)).toBe(403)
     expect(medic.account.address).toBe(medicId.account.address)
+
+    // The patient's audit trail shows the declaration, every emergency read, and the refusal after it.
+    const me = medicId.account.address.toLowerCase()
+    const trail = await fetchAuditTrail(patient)
+    const mine = trail.entries.map((e) => e.entry as { action: string; actor: string; outcome: string })
+    const byMedic = mine.filter((e) => e.actor === me)
+    expect(byMedic.some((e) => e.action === 'emergency.declare')).toBe(true)
+    expect(byMedic.filter((e) => e.action === 'emergency.read' && e.outcome === 'success').length).toBe(2)
+    expect(byMedic.some((e) => e.outcome === 'denied')).toBe(true)
   })
 
   it('a requestor asks, the patient approves de-identified-only or denies, and the requestor is told', async () => {
@@ -160,6 +170,17 @@ describe('flows over the HTTP API', () => {
     await respondToRequest(patient, { requestId: denied.requestId, approve: false })
     const deniedList = await other.node.json<Listing>('GET', '/api/v1/requests')
     expect(deniedList.requests.find((r) => r.id === String(denied.requestId))?.status).toBe('Denied')
+
+    const trail = await fetchAuditTrail(patient)
+    const actions = trail.entries.map((e) => e.entry as { action: string; detail: string | null })
+    for (const [action, id] of [
+      ['request.create', ask.requestId],
+      ['request.approve', ask.requestId],
+      ['request.create', denied.requestId],
+      ['request.deny', denied.requestId],
+    ] as const) {
+      expect(actions.some((e) => e.action === action && e.detail === `request:${id}`)).toBe(true)
+    }
   })
 
   it('decrypted downloads: the patient and download grantees yes; view-only grantees no', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js'
 import { accountNew } from './account-new.js'
+import { audit } from './audit.js'
 import { get } from './get.js'
 import { grant, revoke, rotate } from './grant.js'
 import { grants } from './grants.js'
@@ -33,4 +34,5 @@ export const commands: Command[] = [
   requests,
   respond,
   emergency,
+  audit,
 ]

@@ -12,12 +12,16 @@ function port(value: string | undefined, name: string): number | undefined {
 export const start: Command = {
   name: ['start'],
   summary: 'Start a node: embedded chain, IPFS, indexer, outbox and HTTP API (dev accounts printed)',
-  usage: 'start [--data-dir DIR] [--port N] [--host ADDR] [--chain-port N] [--config FILE]',
+  usage:
+    'start [--data-dir DIR] [--port N] [--host ADDR] [--chain-port N] [--ipfs-rpc-url URL] [--tls-cert FILE --tls-key FILE] [--config FILE]',
   options: {
     'data-dir': { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
     'chain-port': { type: 'string' },
+    'ipfs-rpc-url': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
     config: { type: 'string' },
   },
   details: [
@@ -25,6 +29,12 @@ export const start: Command = {
     ['--port N', "the HTTP API's port (default 8480)"],
     ['--host ADDR', 'the address to listen on (default 127.0.0.1)'],
     ['--chain-port N', "the embedded chain's RPC port (default 8545)"],
+    [
+      '--ipfs-rpc-url URL',
+      "store ciphertext on a Kubo node through its RPC API (e.g. http://127.0.0.1:5001)\ninstead of the node's embedded IPFS store",
+    ],
+    ['--tls-cert FILE', 'serve HTTPS with this PEM certificate (with --tls-key)'],
+    ['--tls-key FILE', "the certificate's PEM private key"],
     ['--config FILE', 'a JSON configuration file (default DIR/pcmims.config.json); options override it'],
   ],
   clientOptions: ['json'],
@@ -32,19 +42,50 @@ export const start: Command = {
     // Loaded here, not at the top: the node pulls in Helia and friends, which client commands never need.
     const { createLogger, loadConfig, startNode } = await import('@pcmims/node')
     const chainPort = port(str(ctx, 'chain-port'), '--chain-port')
+    const ipfsRpcUrl = str(ctx, 'ipfs-rpc-url')
+    const tlsCert = str(ctx, 'tls-cert')
+    const tlsKey = str(ctx, 'tls-key')
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+      throw new UsageError('--tls-cert and --tls-key go together')
+    }
     const config = loadConfig({
       overrides: {
         ...(str(ctx, 'data-dir') ? { dataDir: str(ctx, 'data-dir') } : {}),
         ...(port(str(ctx, 'port'), '--port') !== undefined ? { port: port(str(ctx, 'port'), '--port') } : {}),
         ...(str(ctx, 'host') ? { host: str(ctx, 'host') } : {}),
         ...(chainPort !== undefined ? { chain: { port: chainPort } } : {}),
+        ...(ipfsRpcUrl ? { ipfs: { mode: 'kubo' as const, rpcUrl: ipfsRpcUrl } } : {}),
+        ...(tlsCert && tlsKey ? { tls: { certFile: tlsCert, keyFile: tlsKey } } : {}),
       },
       ...(str(ctx, 'config') ? { configFile: str(ctx, 'config') } : {}),
     })
+    // Listening from before the start: a Ctrl+C while the node starts stops it as soon as it is up,
+    // instead of leaving a half-started node. A second signal gives up on the graceful stop.
+    let signals = 0
+    let onStop: () => void = () => undefined
+    const stopRequested = new Promise<void>((resolve) => {
+      onStop = resolve
+    })
+    const onSignal = (name: NodeJS.Signals) => {
+      signals++
+      if (signals === 1) {
+        ctx.io.err(`${name}: stopping (finishing requests in flight; again to stop at once)…`)
+        onStop()
+      } else {
+        ctx.io.err('stopping at once')
+        process.exit(name === 'SIGINT' ? 130 : 143)
+      }
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     // Logs go to stderr, so stdout carries only the summary (one JSON document with --json).
     const node = await startNode({
       config,
       logger: createLogger({ level: config.logLevel, destination: process.stderr }),
+    }).catch((error: unknown) => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      throw error
     })
     const accounts = node.devAccounts.map(({ privateKey: _secret, ...rest }) => rest)
     ctx.io.result(
@@ -62,6 +103,7 @@ export const start: Command = {
           `PCMIMS node ${node.url}`,
           `  chain ${node.rpcUrl} (chain id ${node.chainId}), contract ${node.contract}`,
           `  data  ${config.dataDir}`,
+          `  ipfs  ${config.ipfs.mode === 'kubo' ? 'Kubo RPC API' : 'embedded'}${config.tls ? ', HTTPS' : ''}`,
           ...(accounts.length
             ? [
                 '',
@@ -78,12 +120,10 @@ export const start: Command = {
           'Press Ctrl+C to stop.',
         ].join('\n'),
     )
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve()
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-    })
-    ctx.io.err('stopping…')
+    await stopRequested
     await node.stop()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    ctx.io.err('stopped')
   },
 }

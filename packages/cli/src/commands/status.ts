@@ -3,9 +3,16 @@ import type { Command } from '../command.js'
 
 type Health = {
   status: string
-  chain: { ok: boolean; blockNumber?: string; indexedBlock?: string }
-  ipfs: { ok: boolean }
-  outbox: Record<string, number>
+  chain: { ok: boolean; blockNumber: number | null; latencyMs: number }
+  ipfs: { ok: boolean; mode: string }
+  outbox: {
+    queued: number
+    submitted: number
+    confirmed: number
+    failed: number
+    oldestQueuedAgeS: number | null
+  } | null
+  indexer: { lastBlock: number | null; lagBlocks: number | null }
 }
 
 export const status: Command = {
@@ -39,11 +46,17 @@ export const status: Command = {
     ctx.io.result(health, () =>
       [
         `node   ${node.url}: ${health.status}`,
-        `chain  ${health.chain.ok ? `ok, block ${health.chain.blockNumber}, indexed ${health.chain.indexedBlock ?? '-'}` : 'unreachable'}`,
-        `ipfs   ${health.ipfs.ok ? 'ok' : 'unavailable'}`,
-        `outbox ${Object.entries(health.outbox ?? {})
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
+        `chain  ${health.chain.ok ? `ok, block ${health.chain.blockNumber}, indexed ${health.indexer?.lastBlock ?? '-'} (${health.chain.latencyMs} ms)` : 'unreachable'}`,
+        `ipfs   ${health.ipfs.mode}: ${health.ipfs.ok ? 'ok' : 'unavailable'}`,
+        `outbox ${
+          health.outbox
+            ? `queued ${health.outbox.queued}, submitted ${health.outbox.submitted}, confirmed ${health.outbox.confirmed}, failed ${health.outbox.failed}${
+                health.outbox.oldestQueuedAgeS !== null
+                  ? `, oldest queued ${health.outbox.oldestQueuedAgeS} s ago`
+                  : ''
+              }`
+            : 'unreadable'
+        }`,
       ].join('\n'),
     )
     if (health.status !== 'ok') process.exitCode = 1

@@ -49,6 +49,8 @@ export const pcmimsErrorMessages: Record<PcmimsErrorName, string> = {
   InvalidDuration: 'An emergency lasts between 1 second and 4 hours',
   EmergencyActive: 'An emergency access by this medic for this patient is still active',
   NoActiveEmergency: 'There is no active emergency access to end',
+  AuditSizeNotIncreasing: 'The audit log size must be larger than the last anchored size',
+  ZeroAuditRoot: 'The audit root must not be zero',
 }
 
 const errorNames = new Set<string>(Object.keys(pcmimsErrorMessages))

@@ -4,6 +4,11 @@ export {
   acceptGovernance,
 } from './accept-governance.js'
 export { type AdmitUnitParameters, type AdmitUnitReturnType, admitUnit } from './admit-unit.js'
+export {
+  type AnchorAuditRootParameters,
+  type AnchorAuditRootReturnType,
+  anchorAuditRoot,
+} from './anchor-audit-root.js'
 export { type AnchorRecordParameters, type AnchorRecordReturnType, anchorRecord } from './anchor-record.js'
 export {
   type AnchorRecordsItem,
@@ -51,6 +56,11 @@ export {
   toContractCallError,
 } from './errors.js'
 export { type GetAccessParameters, type GetAccessReturnType, getAccess } from './get-access.js'
+export {
+  type GetAuditRootParameters,
+  type GetAuditRootReturnType,
+  getAuditRoot,
+} from './get-audit-root.js'
 export { type GetEmergencyParameters, type GetEmergencyReturnType, getEmergency } from './get-emergency.js'
 export {
   type GetEncryptionKeyParameters,
@@ -63,6 +73,11 @@ export {
   getGovernance,
 } from './get-governance.js'
 export { type GetGrantParameters, type GetGrantReturnType, getGrant } from './get-grant.js'
+export {
+  type GetLatestAuditSizeParameters,
+  type GetLatestAuditSizeReturnType,
+  getLatestAuditSize,
+} from './get-latest-audit-size.js'
 export {
   type GetParticipantParameters,
   type GetParticipantReturnType,

@@ -59,3 +59,12 @@ export {
   type UploadRecordReturnType,
   uploadRecord,
 } from './upload-record.js'
+export {
+  type AuditTrail,
+  type AuditTrailScope,
+  type FetchAuditTrailParameters,
+  fetchAuditTrail,
+  type VerifyAuditTrailParameters,
+  type VerifyAuditTrailReturnType,
+  verifyAuditTrail,
+} from './verify-audit-trail.js'

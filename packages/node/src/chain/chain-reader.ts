@@ -80,7 +80,13 @@ export function createChainReader(publicClient: PublicClient, contract: Address)
     emergencyUntil: (medic, patient) =>
       guarded(async () => (await getEmergency(publicClient, { contract, medic, patient })).until),
     verifyMessage: (address, message, signature) =>
-      guarded(() => publicClient.verifyMessage({ address, message, signature })),
+      guarded(async () => {
+        const valid = await publicClient.verifyMessage({ address, message, signature })
+        // viem reports a contract wallet it could not ask (the chain down) as an invalid signature: a
+        // "no" is only a no when the chain answers.
+        if (!valid) await publicClient.getBlockNumber({ cacheTime: 0 })
+        return valid
+      }),
     blockNumber: () => guarded(() => publicClient.getBlockNumber({ cacheTime: 0 })),
     now: () => guarded(async () => Number((await publicClient.getBlock({ blockTag: 'latest' })).timestamp)),
   }

@@ -72,6 +72,22 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX sessions_address ON sessions (address);
   `,
+  // Audit trail (node state, never derived from the chain: clearChainIndex keeps it). `entry` is the
+  // canonical JSON the hash covers; patient/actor/record_id/action are copies for lookups only.
+  `
+  CREATE TABLE audit_entries (
+    seq INTEGER PRIMARY KEY, patient TEXT, actor TEXT, record_id TEXT, action TEXT NOT NULL,
+    entry TEXT NOT NULL, hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_entries_patient ON audit_entries (patient, seq) WHERE patient IS NOT NULL;
+  CREATE INDEX audit_entries_actor ON audit_entries (actor, seq) WHERE actor IS NOT NULL;
+  CREATE TABLE audit_anchors (
+    size INTEGER PRIMARY KEY, root TEXT NOT NULL, tx_hash TEXT NOT NULL, anchored_at TEXT NOT NULL
+  );
+  `,
+  // Chain events already written to the audit trail (tx hash : log index): a rebuilt index replays
+  // events, the trail must not repeat them.
+  `CREATE TABLE audit_chain_events (key TEXT PRIMARY KEY);`,
 ]
 
 export function openDatabase(path: string): DatabaseSync {

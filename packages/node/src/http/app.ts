@@ -2,8 +2,12 @@ import { type Context, Hono } from 'hono'
 import type { NodeContext } from '../context.js'
 import { resolveCaller } from './authenticate.js'
 import { NotFoundError } from './errors.js'
+import { apiSpec } from './openapi/api-spec.js'
+import { openapiRoutes } from './openapi/openapi-document.js'
+import { validateAgainstSpec } from './openapi/validate.js'
 import { errorToResponse } from './problem.js'
 import { clientIp, createRateLimiter, rateLimit } from './rate-limit.js'
+import { auditRoutes } from './routes/audit.js'
 import { authRoutes } from './routes/auth.js'
 import { blobRoutes } from './routes/blobs.js'
 import { chainRpcRoutes } from './routes/chain-rpc.js'
@@ -24,6 +28,9 @@ export function createApp(ctx: NodeContext): Hono {
     await next()
   })
   mountRateLimits(app, ctx)
+  // Params and query checked against the OpenAPI registry before any handler; JSON answers after.
+  app.use('/api/v1/*', validateAgainstSpec(apiSpec, { logger: ctx.logger }))
+  openapiRoutes(app, ctx)
   metaRoutes(app, ctx)
   authRoutes(app, ctx)
   participantRoutes(app, ctx)
@@ -34,6 +41,7 @@ export function createApp(ctx: NodeContext): Hono {
   chainRpcRoutes(app, ctx)
   grantRoutes(app, ctx)
   requestRoutes(app, ctx)
+  auditRoutes(app, ctx)
   app.notFound(() => errorToResponse(new NotFoundError('No such route'), ctx.logger, crypto.randomUUID()))
   app.onError((error) => errorToResponse(error, ctx.logger, crypto.randomUUID()))
   return app

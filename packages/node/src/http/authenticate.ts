@@ -8,7 +8,9 @@ import { AccessDeniedError, HttpError, UnauthenticatedError } from './errors.js'
 /** The cookie a browser session rides on (HttpOnly, SameSite=Strict); other clients send a bearer token. */
 export const SESSION_COOKIE = 'pcmims_session'
 
-const callers = new WeakMap<Request, Address | undefined>()
+// One resolution per request, its failure included: the rate limiter resolves first, and an expired
+// session (deleted as it is found expired) must still be reported as expired to the handler.
+const callers = new WeakMap<Request, { caller: Address | undefined } | { error: unknown }>()
 
 /** The session token a request carries, if any: `Authorization: Bearer …` first, then the cookie. */
 export function sessionToken(c: Context): { token: string; via: 'bearer' | 'cookie' } | undefined {
@@ -28,20 +30,31 @@ export function sessionToken(c: Context): { token: string; via: 'bearer' | 'cook
  * invalid or expired throws (401): a client that believes it is signed in must learn it is not.
  */
 export function resolveCaller(c: Context, ctx: NodeContext): Address | undefined {
-  if (callers.has(c.req.raw)) return callers.get(c.req.raw)
-  const credential = sessionToken(c)
-  let caller: Address | undefined
-  if (credential) {
-    // A cookie rides along on cross-site requests: state-changing ones must come from this node's pages.
-    if (credential.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
-      if (c.req.header('origin') !== new URL(ctx.origin).origin) {
-        throw new AccessDeniedError('Cross-site request refused', 'the Origin header must be this node')
-      }
-    }
-    caller = ctx.sessions.resolve(credential.token).address
+  const known = callers.get(c.req.raw)
+  if (known) {
+    if ('error' in known) throw known.error
+    return known.caller
   }
-  callers.set(c.req.raw, caller)
-  return caller
+  try {
+    const caller = resolveCredential(c, ctx)
+    callers.set(c.req.raw, { caller })
+    return caller
+  } catch (error) {
+    callers.set(c.req.raw, { error })
+    throw error
+  }
+}
+
+function resolveCredential(c: Context, ctx: NodeContext): Address | undefined {
+  const credential = sessionToken(c)
+  if (!credential) return undefined
+  // A cookie rides along on cross-site requests: state-changing ones must come from this node's pages.
+  if (credential.via === 'cookie' && !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+    if (c.req.header('origin') !== new URL(ctx.origin).origin) {
+      throw new AccessDeniedError('Cross-site request refused', 'the Origin header must be this node')
+    }
+  }
+  return ctx.sessions.resolve(credential.token).address
 }
 
 /** The signed-in caller; 401 without a live session. */

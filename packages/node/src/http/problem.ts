@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   PAYLOAD_TOO_LARGE: 413,
   CONTRACT_REVERTED: 409,
   CHAIN_UNAVAILABLE: 503,
+  IPFS_UNAVAILABLE: 503,
 }
 
 /**
@@ -58,7 +59,8 @@ export function errorToResponse(error: unknown, logger: Logger, requestId: strin
 function serializeError(error: unknown): Record<string, unknown> {
   if (error instanceof Error) {
     return {
-      name: error.name,
+      // `type`, not `name`: the logger censors every `name` key (patient names).
+      type: error.name,
       message: error.message,
       stack: error.stack,
       cause: serializeCause(error.cause),
@@ -68,5 +70,5 @@ function serializeError(error: unknown): Record<string, unknown> {
 }
 
 function serializeCause(cause: unknown): unknown {
-  return cause instanceof Error ? { name: cause.name, message: cause.message } : undefined
+  return cause instanceof Error ? { type: cause.name, message: cause.message } : undefined
 }

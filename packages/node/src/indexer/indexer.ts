@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { enumName, Kind, pcmimsAbi, Role, Scope, Status } from '@pcmims/contracts'
 import { unpackGrantTerms } from '@pcmims/core'
 import { type Address, BlockNotFoundError, type Log, type PublicClient, parseEventLogs } from 'viem'
+import type { PcmimsEvent } from '../audit/chain-events.js'
 import { clearChainIndex, deleteMeta, getMeta, setMeta, transaction } from '../db/open-database.js'
 import type { Logger } from '../logger.js'
 
@@ -27,6 +28,8 @@ export type CreateIndexerParameters = {
   onRollback?: () => Promise<void> | void
   /** Called after new blocks were indexed. */
   onBlocks?: (last: bigint) => Promise<void> | void
+  /** Called with each batch of decoded events, inside the transaction that indexes them. */
+  onEvents?: (events: PcmimsEvent[]) => void
 }
 
 const RANGE = 2000n
@@ -105,7 +108,8 @@ export function createIndexer(params: CreateIndexerParameters): Indexer {
         }
       }
       transaction(db, () => {
-        applyLogs(db, logs, timestamps)
+        const events = applyLogs(db, logs, timestamps)
+        params.onEvents?.(events)
         setMeta(db, 'indexer.contract', contractKey)
         setMeta(db, 'indexer.block', String(to))
         setMeta(db, 'indexer.hash', toBlock.hash)
@@ -179,7 +183,7 @@ export function createIndexer(params: CreateIndexerParameters): Indexer {
   }
 }
 
-function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint>): void {
+function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint>): PcmimsEvent[] {
   const events = parseEventLogs({ abi: pcmimsAbi, logs, strict: true })
   for (const event of events) {
     const block = Number(event.blockNumber)
@@ -336,4 +340,5 @@ function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint
         break
     }
   }
+  return events
 }

@@ -76,3 +76,16 @@ export class StoreLockedError extends BaseError {
     })
   }
 }
+
+/** The remote IPFS node (Kubo RPC API) did not answer. */
+export class IpfsUnavailableError extends BaseError {
+  override name = 'IpfsUnavailableError'
+
+  constructor({ url, cause }: { url: string; cause?: unknown }) {
+    super('The IPFS node is unreachable.', {
+      code: 'IPFS_UNAVAILABLE',
+      details: `Kubo RPC API at ${url}`,
+      cause,
+    })
+  }
+}

@@ -24,6 +24,7 @@ import type {
   PutBlockParameters,
   SignalParameters,
   StatReturnType,
+  StoreHealth,
 } from './types.js'
 import {
   type BlockSource,
@@ -79,7 +80,8 @@ function isNotFound(error: unknown): boolean {
   )
 }
 
-function validateDagCbor(bytes: Uint8Array, cid?: CID): void {
+/** Rejects a block that is not canonical DAG-CBOR or is over {@link MAX_DAG_CBOR_BYTES}. */
+export function validateDagCbor(bytes: Uint8Array, cid?: CID): void {
   if (bytes.byteLength > MAX_DAG_CBOR_BYTES) throw new TooLargeError({ limit: MAX_DAG_CBOR_BYTES })
   let reencoded: Uint8Array
   try {
@@ -297,6 +299,23 @@ export function createHeliaBlobStore({
         await afterGc?.()
         return { removedBlocks }
       })
+    },
+
+    async health({ signal }: SignalParameters = {}): Promise<StoreHealth> {
+      if (closed) return { mode: 'embedded', ok: false, error: 'stopped' }
+      const started = performance.now()
+      try {
+        // Reads the pin datastore: a store whose directory vanished or became unreadable fails here.
+        for await (const _ of pins.list({ signal })) break
+        return { mode: 'embedded', ok: true, latencyMs: Math.round(performance.now() - started) }
+      } catch {
+        return {
+          mode: 'embedded',
+          ok: false,
+          latencyMs: Math.round(performance.now() - started),
+          error: 'error',
+        }
+      }
     },
 
     async stop() {

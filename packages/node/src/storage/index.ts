@@ -8,6 +8,7 @@ export {
   CidMismatchError,
   InvalidBlockError,
   InvalidRangeError,
+  IpfsUnavailableError,
   StoreClosedError,
   StoreLockedError,
   TooLargeError,
@@ -18,6 +19,12 @@ export {
   createHeliaBlobStore,
   MAX_DAG_CBOR_BYTES,
 } from './helia-blob-store.js'
+export {
+  type CreateKuboBlobStoreParameters,
+  createKuboBlobStore,
+  MAX_FILE_LINKS,
+  probeKubo,
+} from './kubo-blob-store.js'
 export type {
   AddParameters,
   AddReturnType,
@@ -28,4 +35,5 @@ export type {
   PutBlockParameters,
   SignalParameters,
   StatReturnType,
+  StoreHealth,
 } from './types.js'

@@ -51,14 +51,26 @@ export type GcReturnType = {
 
 export type SignalParameters = { signal?: AbortSignal | undefined }
 
+/** What the health endpoint shows of the store: never a path, URL or credential. */
+export type StoreHealth = {
+  mode: 'embedded' | 'kubo'
+  ok: boolean
+  /** Time the probe took. */
+  latencyMs?: number | undefined
+  /** The remote implementation's version (Kubo). */
+  version?: string | undefined
+  /** Why `ok` is false, in one word: `stopped`, `unreachable` or `error`. */
+  error?: 'stopped' | 'unreachable' | 'error' | undefined
+}
+
 /**
  * Content-addressed storage for ciphertext: UnixFS files (CIDv1, raw leaves, 1 MiB chunks) and small
  * DAG-CBOR blocks. Implementations stream in both directions with memory independent of content size,
  * and resolve writes only once the data and its pin are durable.
  *
  * This is the seam between the node and an IPFS implementation: today an embedded Helia with
- * filesystem stores ({@link createBlobStore}); later a networked Helia (libp2p + bitswap between health
- * units) or a Kubo RPC backend can implement the same interface.
+ * filesystem stores ({@link createBlobStore}), or a Kubo node through its RPC API
+ * ({@link createKuboBlobStore}); later a networked Helia (libp2p + bitswap between health units).
  */
 export interface BlobStore {
   /**
@@ -85,5 +97,7 @@ export interface BlobStore {
   /** Deletes every block that no pin reaches and no in-progress write needs. */
   gc(parameters?: SignalParameters): Promise<GcReturnType>
   pins(parameters?: SignalParameters): AsyncIterable<Pin>
+  /** A cheap probe for the health endpoint; never throws. */
+  health?(parameters?: SignalParameters): Promise<StoreHealth>
   stop(): Promise<void>
 }

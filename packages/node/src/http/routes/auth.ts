@@ -3,6 +3,7 @@ import { deleteCookie, setCookie } from 'hono/cookie'
 import { z } from 'zod'
 import { verifySignIn } from '../../auth/verify-sign-in.js'
 import type { NodeContext } from '../../context.js'
+import { audited, recordAudit } from '../audit.js'
 import { authenticate, SESSION_COOKIE, sessionToken } from '../authenticate.js'
 import { parseJsonBody, readBodyLimited } from '../body.js'
 
@@ -38,10 +39,19 @@ export function authRoutes(app: Hono, ctx: NodeContext): void {
 
   app.post('/api/v1/auth/sign-in', async (c) => {
     const body = parseJsonBody(signInSchema, await readBodyLimited(c.req.raw, 16 * 1024), 'sign-in')
-    const { address, notAfter } = await verifySignIn(ctx, ctx.sessions, {
-      message: body.message,
-      signature: body.signature as `0x${string}`,
-    })
+    const { address, notAfter } = await audited(
+      c,
+      ctx,
+      { action: 'session.sign-in', actor: null },
+      async (facts) => {
+        const verified = await verifySignIn(ctx, ctx.sessions, {
+          message: body.message,
+          signature: body.signature as `0x${string}`,
+        })
+        facts.actor = verified.address
+        return verified
+      },
+    )
     const { token, session } = ctx.sessions.create(address, notAfter)
     setCookie(c, SESSION_COOKIE, token, {
       httpOnly: true,
@@ -61,8 +71,9 @@ export function authRoutes(app: Hono, ctx: NodeContext): void {
   })
 
   app.post('/api/v1/auth/sign-out', async (c) => {
-    await authenticate(c, ctx)
+    const caller = await authenticate(c, ctx)
     signOut(c, ctx)
+    recordAudit(c, ctx, { action: 'session.sign-out', actor: caller })
     return c.body(null, 204)
   })
 }

@@ -3,6 +3,7 @@ import type { Hono } from 'hono'
 import { bytesToHex } from 'viem'
 import type { AccessView, NodeContext } from '../../context.js'
 import { openCustodialRecord, readCustodialFile } from '../../custody/open-custodial-record.js'
+import { type AuditFacts, audited, patientOfRecord } from '../audit.js'
 import { authenticate } from '../authenticate.js'
 import { AccessDeniedError, BadRequestError, HttpError, NotFoundError } from '../errors.js'
 import { parseRecordIdParam } from '../params.js'
@@ -38,27 +39,37 @@ export function custodyRoutes(app: Hono, ctx: NodeContext): void {
   app.get('/api/v1/records/:id/decrypted', async (c) => {
     const caller = await authenticate(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
-    const access = await requireDecryptedAccess(ctx, caller, id)
-    const { manifest } = await openCustodialRecord(ctx, id, { signal: c.req.raw.signal })
-    ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'decrypted manifest served')
-    return c.json({
-      id,
-      kind: manifest.kind,
-      patient: manifest.patient,
-      appointment: manifest.appointment ?? null,
-      description: manifest.description ?? null,
-      date: manifest.date,
-      createdAt: manifest.createdAt,
-      uploader: manifest.uploader,
-      unit: manifest.unit,
-      access: { basis: access.basis, until: access.until, download: access.download },
-      files: manifest.files.map((file, index) => ({
-        index,
-        path: file.path,
-        mediaType: file.mediaType,
-        size: file.size,
-        sha256: bytesToHex(file.sha256),
-      })),
+    const facts: AuditFacts = {
+      action: 'record.metadata',
+      actor: caller,
+      recordId: id,
+      patient: patientOfRecord(ctx, id),
+      detail: 'decrypted',
+    }
+    return audited(c, ctx, facts, async (f) => {
+      const access = await requireDecryptedAccess(ctx, caller, id)
+      if (access.basis === 'Emergency') f.action = 'emergency.read'
+      const { manifest } = await openCustodialRecord(ctx, id, { signal: c.req.raw.signal })
+      ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'decrypted manifest served')
+      return c.json({
+        id,
+        kind: manifest.kind,
+        patient: manifest.patient,
+        appointment: manifest.appointment ?? null,
+        description: manifest.description ?? null,
+        date: manifest.date,
+        createdAt: manifest.createdAt,
+        uploader: manifest.uploader,
+        unit: manifest.unit,
+        access: { basis: access.basis, until: access.until, download: access.download },
+        files: manifest.files.map((file, index) => ({
+          index,
+          path: file.path,
+          mediaType: file.mediaType,
+          size: file.size,
+          sha256: bytesToHex(file.sha256),
+        })),
+      })
     })
   })
 
@@ -68,23 +79,33 @@ export function custodyRoutes(app: Hono, ctx: NodeContext): void {
     const id = parseRecordIdParam(c.req.param('id'))
     const indexText = c.req.param('index')
     if (!/^\d{1,6}$/.test(indexText)) throw new BadRequestError('File index must be a small integer')
-    const access = await requireDecryptedAccess(ctx, caller, id)
-    const record = await openCustodialRecord(ctx, id, { signal: c.req.raw.signal })
-    const file = record.manifest.files[Number(indexText)]
-    if (!file) throw new NotFoundError('No such file in this record')
-    ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'decrypted file served')
-    const name = file.path.split('/').pop() ?? 'file'
-    return new Response(
-      iterableToStream(readCustodialFile(ctx, record, file, { signal: c.req.raw.signal })),
-      {
-        headers: {
-          'content-type': safeMediaType(file.mediaType),
-          'content-length': String(file.size),
-          'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
-          'x-content-sha256': bytesToHex(file.sha256).slice(2),
+    const facts: AuditFacts = {
+      action: 'record.download-decrypted',
+      actor: caller,
+      recordId: id,
+      patient: patientOfRecord(ctx, id),
+      detail: `file:${indexText}`,
+    }
+    return audited(c, ctx, facts, async (f) => {
+      const access = await requireDecryptedAccess(ctx, caller, id)
+      if (access.basis === 'Emergency') f.action = 'emergency.read'
+      const record = await openCustodialRecord(ctx, id, { signal: c.req.raw.signal })
+      const file = record.manifest.files[Number(indexText)]
+      if (!file) throw new NotFoundError('No such file in this record')
+      ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'decrypted file served')
+      const name = file.path.split('/').pop() ?? 'file'
+      return new Response(
+        iterableToStream(readCustodialFile(ctx, record, file, { signal: c.req.raw.signal })),
+        {
+          headers: {
+            'content-type': safeMediaType(file.mediaType),
+            'content-length': String(file.size),
+            'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+            'x-content-sha256': bytesToHex(file.sha256).slice(2),
+          },
         },
-      },
-    )
+      )
+    })
   })
 }
 

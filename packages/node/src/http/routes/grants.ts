@@ -2,6 +2,7 @@ import { dagCborCidFromDigest } from '@pcmims/core'
 import type { Hono } from 'hono'
 import { getAddress, type Hex } from 'viem'
 import type { NodeContext } from '../../context.js'
+import { audited } from '../audit.js'
 import { authenticateStreaming, requireParticipant } from '../authenticate.js'
 import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
@@ -104,26 +105,40 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     const caller = await authenticateStreaming(c, ctx)
     const patient = parseAddress(c.req.param('patient'), 'patient')
     const grantee = parseAddress(c.req.param('grantee'), 'grantee')
-    if (caller !== patient && caller !== grantee)
-      throw new AccessDeniedError('Only the patient and the grantee see a key bundle')
-    await syncIndex(ctx)
-    // The chain decides (the index may lag): a live grant, and never the originals' keys to a
-    // de-identified-only grantee.
-    const grant = await ctx.chain.reader.grant(patient, grantee)
-    const now = await ctx.chain.reader.now()
-    if (grant.scope === 'None' || grant.expiresAt <= now) throw new AccessDeniedError('No active grant')
-    if ((grant.flags & 2) !== 0) throw new NotFoundError('This grant has no key bundle')
-    const row = ctx.db
-      .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ? AND epoch = ?')
-      .get(patient.toLowerCase(), grantee.toLowerCase(), grant.epoch) as GrantRow | undefined
-    if (!row) throw new NotFoundError('This node has not indexed the grant yet')
-    if (!row.key_bundle || /^0x0+$/.test(row.key_bundle))
-      throw new NotFoundError('This grant has no key bundle')
-    const cid = dagCborCidFromDigest(row.key_bundle as Hex)
-    if (!(await ctx.store.has(cid))) throw new NotFoundError('This node does not hold the key bundle')
-    const bytes = await ctx.store.getBlock(cid)
-    return new Response(bytes as BufferSource, {
-      headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+    const facts = {
+      action: 'key-bundle.release',
+      actor: caller,
+      patient,
+      detail: `to:${grantee.toLowerCase()}`,
+    } as const
+    return audited(c, ctx, facts, async () => {
+      if (caller !== patient && caller !== grantee)
+        throw new AccessDeniedError('Only the patient and the grantee see a key bundle')
+      // A suspended (or rejected) grantee is refused by the chain everywhere else: not the keys either.
+      if (caller === grantee && caller !== patient) {
+        const status = (await ctx.chain.reader.participant(grantee)).status
+        if (status !== 'Approved')
+          throw new AccessDeniedError(`This account is not approved (status: ${status})`)
+      }
+      await syncIndex(ctx)
+      // The chain decides (the index may lag): a live grant, and never the originals' keys to a
+      // de-identified-only grantee.
+      const grant = await ctx.chain.reader.grant(patient, grantee)
+      const now = await ctx.chain.reader.now()
+      if (grant.scope === 'None' || grant.expiresAt <= now) throw new AccessDeniedError('No active grant')
+      if ((grant.flags & 2) !== 0) throw new NotFoundError('This grant has no key bundle')
+      const row = ctx.db
+        .prepare('SELECT * FROM grants WHERE patient = ? AND grantee = ? AND epoch = ?')
+        .get(patient.toLowerCase(), grantee.toLowerCase(), grant.epoch) as GrantRow | undefined
+      if (!row) throw new NotFoundError('This node has not indexed the grant yet')
+      if (!row.key_bundle || /^0x0+$/.test(row.key_bundle))
+        throw new NotFoundError('This grant has no key bundle')
+      const cid = dagCborCidFromDigest(row.key_bundle as Hex)
+      if (!(await ctx.store.has(cid))) throw new NotFoundError('This node does not hold the key bundle')
+      const bytes = await ctx.store.getBlock(cid)
+      return new Response(bytes as BufferSource, {
+        headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+      })
     })
   })
 }

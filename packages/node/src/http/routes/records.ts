@@ -20,6 +20,7 @@ import { z } from 'zod'
 import type { NodeContext } from '../../context.js'
 import { transaction } from '../../db/open-database.js'
 import type { OutboxEntry } from '../../outbox/outbox.js'
+import { audited, patientOfRecord } from '../audit.js'
 import {
   authenticateStreaming,
   authenticateWithBody,
@@ -60,8 +61,7 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
   app.get('/api/v1/records/:id/anchoring', async (c) => {
     const caller = await authenticateStreaming(c, ctx)
     const entry = ctx.outbox.get(parseRecordIdParam(c.req.param('id')))
-    if (!entry || getAddress(entry.uploader) !== caller)
-      throw new NotFoundError('No such upload from this account')
+    if (!entry || submitterOf(entry) !== caller) throw new NotFoundError('No such upload from this account')
     return c.json(uploadStatus(entry))
   })
 
@@ -73,43 +73,53 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
       throw new BadRequestError('Unknown record kind', `one of ${RECORD_KINDS.join(', ')}`)
     }
     await syncIndex(ctx)
-    if (caller !== patient) await requireListingBasis(ctx, caller, patient)
-    const rows = ctx.db
-      .prepare(
-        `SELECT id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash FROM records
+    return audited(c, ctx, { action: 'record.list', actor: caller, patient }, async () => {
+      if (caller !== patient) await requireListingBasis(ctx, caller, patient)
+      const rows = ctx.db
+        .prepare(
+          `SELECT id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash FROM records
          WHERE patient = ? AND superseded_by IS NULL ${kind ? 'AND kind = ?' : ''} ORDER BY created_at DESC, id`,
-      )
-      .all(...(kind ? [patient.toLowerCase(), kind] : [patient.toLowerCase()])) as RecordRow[]
-    const allowed =
-      rows.length > 0
-        ? await ctx.chain.reader.canAccessBatch(
-            caller,
-            rows.map((r) => r.id as Hex),
-          )
-        : []
-    const records = rows.filter((_, i) => allowed[i]).map(recordJson)
-    return c.json({ patient, records })
+        )
+        .all(...(kind ? [patient.toLowerCase(), kind] : [patient.toLowerCase()])) as RecordRow[]
+      const allowed =
+        rows.length > 0
+          ? await ctx.chain.reader.canAccessBatch(
+              caller,
+              rows.map((r) => r.id as Hex),
+            )
+          : []
+      const records = rows.filter((_, i) => allowed[i]).map(recordJson)
+      return c.json({ patient, records })
+    })
   })
 
   app.get('/api/v1/records/:id', async (c) => {
     const caller = await authenticateStreaming(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
-    const access = await requireRecordAccess(ctx, caller, id)
-    const record = await ctx.chain.reader.record(id)
-    if (!record) throw new NotFoundError('No such record')
-    const envelopeCid = dagCborCidFromDigest(id)
-    if (!(await ctx.store.has(envelopeCid))) throw new NotFoundError('This node does not hold the record')
-    const envelope = await ctx.store.getBlock(envelopeCid)
-    ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'record envelope served')
-    return c.json({
-      id,
-      patient: record.patient,
-      kind: record.kind,
-      createdAt: record.createdAt,
-      unitIndex: record.unitIndex,
-      envelopeCid: envelopeCid.toString(),
-      envelope: encodeBase64(envelope),
-      access,
+    const facts = {
+      action: 'record.metadata',
+      actor: caller,
+      recordId: id,
+      patient: patientOfRecord(ctx, id),
+    } as const
+    return audited(c, ctx, facts, async () => {
+      const access = await requireRecordAccess(ctx, caller, id)
+      const record = await ctx.chain.reader.record(id)
+      if (!record) throw new NotFoundError('No such record')
+      const envelopeCid = dagCborCidFromDigest(id)
+      if (!(await ctx.store.has(envelopeCid))) throw new NotFoundError('This node does not hold the record')
+      const envelope = await ctx.store.getBlock(envelopeCid)
+      ctx.logger.info({ recordId: id, caller, basis: access.basis }, 'record envelope served')
+      return c.json({
+        id,
+        patient: record.patient,
+        kind: record.kind,
+        createdAt: record.createdAt,
+        unitIndex: record.unitIndex,
+        envelopeCid: envelopeCid.toString(),
+        envelope: encodeBase64(envelope),
+        access,
+      })
     })
   })
 }
@@ -131,8 +141,17 @@ async function acceptSubmission(
   const envelope = decodeEnvelope(envelopeBytes)
   const { cid: envelopeCid, recordId } = await envelopeIds(envelopeBytes)
 
+  // A retried submission answers with the first one's status — to whoever made it, and nobody else
+  // (the status names transactions and errors only the submitter sees).
   const existing = ctx.outbox.get(recordId)
-  if (existing) return { status: existing.state === 'confirmed' ? 200 : 202, entry: existing }
+  if (existing) {
+    if (submitterOf(existing) !== caller)
+      throw new AccessDeniedError('This record was submitted by another account')
+    if (existing.previous?.toLowerCase() !== previous) {
+      throw new BadRequestError('This record was submitted through the other route')
+    }
+    return { status: existing.state === 'confirmed' ? 200 : 202, entry: existing }
+  }
 
   if (envelope.chainId !== BigInt(ctx.chain.chainId) || envelope.contract !== ctx.chain.contract) {
     throw new BadRequestError('The envelope is bound to another chain or contract')
@@ -370,4 +389,9 @@ export function decodeBase64(text: string): Uint8Array {
 
 export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64')
+}
+
+/** Who submitted an outbox entry: the uploader, or the patient for a rotation. */
+function submitterOf(entry: OutboxEntry): Address {
+  return getAddress(entry.previous ? entry.patient : entry.uploader)
 }

@@ -6,9 +6,10 @@ import {
   type UploadInfo,
   uploadsOf,
 } from '../../uploads/index.js'
-import { authenticateStreaming, requireParticipant } from '../authenticate.js'
+import { authenticate } from '../authenticate.js'
 import { BadRequestError, PayloadTooLargeError } from '../errors.js'
 import { errorToResponse } from '../problem.js'
+import { requireStorer } from './blobs.js'
 
 const BASE = '/api/v1/uploads'
 const TUS_VERSION = '1.0.0'
@@ -60,9 +61,9 @@ export function uploadRoutes(app: Hono, ctx: NodeContext): void {
   app.options(`${BASE}/:id`, discovery)
 
   const caller = async (c: Context) => {
-    const address = await authenticateStreaming(c, ctx)
+    const address = await authenticate(c, ctx)
     // Uploaders store records; patients store rotated copies of their own (as POST /api/v1/blobs).
-    await requireParticipant(ctx, address, ['Uploader', 'Patient', 'Unit'])
+    await requireStorer(ctx, address)
     return address
   }
 
@@ -74,6 +75,8 @@ export function uploadRoutes(app: Hono, ctx: NodeContext): void {
     const length = parseCount(c.req.header('upload-length'), 'Upload-Length')
     const limit = ctx.config.limits.maxBlobBytes
     if (length > limit) throw new PayloadTooLargeError(limit)
+    if (length === 0)
+      throw new BadRequestError('Upload-Length must be at least 1', 'a blob has at least one byte')
     const upload = await uploads.create({ owner, length })
     ctx.logger.info({ upload: upload.id, caller: owner, length }, 'upload created')
     if (Date.now() - lastSweep >= ctx.config.orphans.sweepMs) {
