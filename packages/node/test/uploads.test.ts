@@ -325,10 +325,12 @@ describe('resumable uploads (tus 1.0) on a real node', () => {
     expect((await readdir(uploadsDir())).filter((n) => n.startsWith(id))).toEqual([])
   })
 
-  it('an empty upload is a blob at once', async () => {
+  it('an empty upload is refused, as an empty one-shot blob is: a blob has at least one byte', async () => {
     const owner = await uploadsClient(t, t.dev.uploader!, uploads.url)
-    const done = await uploadBlobResumable(owner, { source: new Uint8Array() })
-    expect(done).toEqual(await oneShot(await t.clientFor(t.dev.uploader!), new Uint8Array()))
+    const resumable = await uploadBlobResumable(owner, { source: new Uint8Array() }).catch((e: unknown) => e)
+    expect((resumable as { status?: number }).status).toBe(400)
+    const direct = await oneShot(await t.clientFor(t.dev.uploader!), new Uint8Array()).catch((e: unknown) => e)
+    expect((direct as { status?: number }).status).toBe(400)
   })
 })
 
