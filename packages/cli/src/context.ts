@@ -53,9 +53,21 @@ export async function connect(options: GlobalOptions): Promise<PcmimsClient> {
     throw new UsageError(`Cannot read the keystore ${options.keystore}`)
   }
   const opened = await decryptKeystore({ keystore: text, passphrase: await readPassphrase() })
-  return createPcmimsClient({
+  const client = await createPcmimsClient({
     nodeUrl: options.node,
     account: privateKeyToAccount(opened.privateKey),
     encryptionKeyPair: opened.encryptionKeyPair,
   })
+  connected.push(client)
+  return client
+}
+
+const connected: PcmimsClient[] = []
+
+/** Ends the sessions this invocation opened: a command is one session, not one left idle on the node. */
+export async function signOutAll(): Promise<void> {
+  const clients = connected.splice(0)
+  await Promise.allSettled(
+    clients.map((client) => client.node.signOut({ signal: AbortSignal.timeout(2000) })),
+  )
 }

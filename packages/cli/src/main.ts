@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import type { Command } from './command.js'
 import { GLOBAL_OPTIONS } from './command.js'
 import { commands } from './commands/index.js'
-import { globalOptions } from './context.js'
+import { globalOptions, signOutAll } from './context.js'
 import { closest, commandHelp, generalHelp, groupHelp, VERSION } from './help.js'
 import { createIo, type Io, reportError, UsageError } from './io.js'
 
@@ -120,5 +120,6 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(io, error)
   } finally {
     process.off('SIGINT', onSignal)
+    await signOutAll()
   }
 }

@@ -27,8 +27,9 @@ describe('pcmims audit', () => {
   let recordId: string
 
   async function anchor(): Promise<void> {
-    const unit = await t.clientFor(t.dev.unit!)
-    await unit.node.json('POST', '/api/v1/audit/anchor')
+    const anchored = await as('unit', ['audit', '--anchor'])
+    expect(anchored.code, anchored.stderr).toBe(0)
+    expect(anchored.json.anchored).toBe(true)
   }
 
   beforeAll(async () => {
@@ -55,10 +56,19 @@ describe('pcmims audit', () => {
         .code,
     ).toBe(0)
     expect((await as('medic', ['get', recordId, '--out', join(t.dataDir, 'm-out')])).code).toBe(0)
-    await anchor()
   })
   afterAll(async () => {
     await t?.stop()
+  })
+
+  it('nothing anchored is not a pass; the operator anchors on demand, nobody else', async () => {
+    const early = await as('patient', ['audit', '--verify'])
+    expect(early.code).toBe(1)
+    expect(JSON.parse(early.stderr).error.code).toBe('AUDIT_NOT_ANCHORED')
+    expect(JSON.parse(early.stdout)).toMatchObject({ ok: false, verifiable: false })
+    const refused = await as('patient', ['audit', '--anchor'])
+    expect(refused.code).toBe(1)
+    await anchor()
   })
 
   it('lists who did what to the patient’s records, and verifies it against the chain', async () => {
@@ -76,10 +86,15 @@ describe('pcmims audit', () => {
       entries.some((e) => e.action === 'record.read' && e.actor === medic && e.outcome === 'success'),
     ).toBe(true)
     expect(
-      entries.some((e) => e.actor === requestor && e.outcome === 'denied' && e.recordId === recordId),
+      entries.some(
+        (e) =>
+          String(e.actor).toLowerCase() === requestor && e.outcome === 'denied' && e.recordId === recordId,
+      ),
     ).toBe(true)
     expect(entries.some((e) => e.action === 'grant.set')).toBe(true)
-    expect(entries.some((e) => e.action === 'key-bundle.release' && e.actor === medic)).toBe(true)
+    expect(
+      entries.some((e) => e.action === 'key-bundle.release' && String(e.actor).toLowerCase() === medic),
+    ).toBe(true)
     expect(entries.some((e) => e.action === 'record.anchor')).toBe(true)
 
     const verified = await as('patient', ['audit', '--verify'])

@@ -124,7 +124,8 @@ describe('pcmims CLI walkthrough', () => {
       (await as('medic', ['records', '--patient', alice])).json.records.map((r: { id: string }) => r.id),
     ).toEqual([id])
     const viewOnly = await as('medic', ['get', id, '--out', join(work, 'medic')])
-    expect(viewOnly.code).toBe(2)
+    expect(viewOnly.code).toBe(1)
+    expect(viewOnly.json.error.code).toBe('VIEW_ONLY')
     expect(viewOnly.json.error.message).toMatch(/view-only/)
     expect(await readdir(join(work, 'medic')).catch(() => [])).toEqual([])
     expect((await aliceRun(['revoke', '--to', medic])).code).toBe(0)

@@ -174,6 +174,8 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
   } else if (env.PCMIMS_CHAIN_PORT) {
     out.chain = { port: int(env.PCMIMS_CHAIN_PORT) }
   }
+  if (env.PCMIMS_AUDIT_ANCHOR_INTERVAL_S)
+    out.audit = { anchorIntervalS: int(env.PCMIMS_AUDIT_ANCHOR_INTERVAL_S) }
   if (env.PCMIMS_IPFS_RPC_URL) out.ipfs = { mode: 'kubo', rpcUrl: env.PCMIMS_IPFS_RPC_URL }
   if (env.PCMIMS_TLS_CERT || env.PCMIMS_TLS_KEY) {
     out.tls = { certFile: env.PCMIMS_TLS_CERT, keyFile: env.PCMIMS_TLS_KEY }

@@ -220,11 +220,19 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     let outbox: ReturnType<typeof createOutbox>
     const indexer = createIndexer({
       onEvents: (events) =>
-        auditChainEvents(db, audit, events, (id) => {
-          const row = db.prepare('SELECT patient FROM requests WHERE id = ?').get(String(id)) as
-            | { patient: string }
-            | undefined
-          return row ? getAddress(row.patient) : undefined
+        auditChainEvents(db, audit, events, {
+          patientOfRequest: (id) => {
+            const row = db.prepare('SELECT patient FROM requests WHERE id = ?').get(String(id)) as
+              | { patient: string }
+              | undefined
+            return row ? getAddress(row.patient) : undefined
+          },
+          patientOfRecord: (id) => {
+            const row = db.prepare('SELECT patient FROM records WHERE id = ?').get(id.toLowerCase()) as
+              | { patient: string }
+              | undefined
+            return row ? getAddress(row.patient) : undefined
+          },
         }),
       db,
       publicClient,

@@ -329,7 +329,9 @@ describe('resumable uploads (tus 1.0) on a real node', () => {
     const owner = await uploadsClient(t, t.dev.uploader!, uploads.url)
     const resumable = await uploadBlobResumable(owner, { source: new Uint8Array() }).catch((e: unknown) => e)
     expect((resumable as { status?: number }).status).toBe(400)
-    const direct = await oneShot(await t.clientFor(t.dev.uploader!), new Uint8Array()).catch((e: unknown) => e)
+    const direct = await oneShot(await t.clientFor(t.dev.uploader!), new Uint8Array()).catch(
+      (e: unknown) => e,
+    )
     expect((direct as { status?: number }).status).toBe(400)
   })
 })

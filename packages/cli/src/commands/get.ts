@@ -4,7 +4,9 @@ import { dirname, join, resolve, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import {
+  BaseError,
   closeRecord,
+  getAccess,
   getCustodialCopy,
   openRecord,
   type PcmimsClient,
@@ -37,11 +39,17 @@ export const get: Command = {
     const existing = await stat(out).catch(() => undefined)
     if (existing && !existing.isDirectory()) throw new UsageError(`--out ${out} exists and is not a folder`)
     const client = await connect(ctx.global)
+    // Asked of the chain before anything is fetched: a view-only grantee is told at once, and the node
+    // never releases keys or ciphertext for a download that was not allowed.
+    const access = await getAccess(client.publicClient, {
+      contract: client.config.contract,
+      grantee: client.account.address,
+      recordId: id as Hex,
+    })
+    if (access.allowed && !access.download && access.basis === 'Grant') throw viewOnly()
     const record = await openSource(client, id as Hex, ctx.signal)
     try {
-      if (!record.access.download && record.access.basis === 'Grant') {
-        throw new UsageError('Your grant is view-only: the patient did not allow downloads')
-      }
+      if (!record.access.download && record.access.basis === 'Grant') throw viewOnly()
       const root = resolve(out)
       await mkdir(root, { recursive: true })
       const written: Array<{ path: string; size: number }> = []
@@ -153,4 +161,11 @@ async function openSource(client: PcmimsClient, recordId: Hex, signal: AbortSign
     })),
     close: () => undefined,
   }
+}
+
+function viewOnly(): BaseError {
+  return new BaseError('Your grant is view-only: the patient did not allow downloads', {
+    code: 'VIEW_ONLY',
+    details: 'see the record with `pcmims show RECORD_ID`',
+  })
 }

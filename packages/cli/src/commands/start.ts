@@ -125,5 +125,7 @@ export const start: Command = {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     ctx.io.err('stopped')
+    // Everything is stopped and flushed; idle keep-alive sockets must not hold the process for seconds.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 100).unref()
   },
 }

@@ -13,6 +13,13 @@ type Health = {
     oldestQueuedAgeS: number | null
   } | null
   indexer: { lastBlock: number | null; lagBlocks: number | null }
+  audit?: {
+    size: number
+    pending: number
+    anchoredSize: number
+    anchoredAt: string | null
+    anchorIntervalS: number
+  } | null
 }
 
 export const status: Command = {
@@ -57,6 +64,13 @@ export const status: Command = {
               }`
             : 'unreadable'
         }`,
+        ...(health.audit
+          ? [
+              `audit  ${health.audit.size} entries, ${health.audit.anchoredSize} anchored on chain${
+                health.audit.anchoredAt ? ` (${health.audit.anchoredAt})` : ''
+              }, ${health.audit.pending} pending (anchored every ${health.audit.anchorIntervalS} s and at shutdown)`,
+            ]
+          : []),
       ].join('\n'),
     )
     if (health.status !== 'ok') process.exitCode = 1

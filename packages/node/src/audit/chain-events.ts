@@ -79,13 +79,16 @@ export function auditChainEvents(
   db: DatabaseSync,
   audit: AuditLog,
   events: readonly PcmimsEvent[],
-  patientOfRequest: (id: bigint) => Address | undefined,
+  lookups: {
+    patientOfRequest: (id: bigint) => Address | undefined
+    patientOfRecord: (id: `0x${string}`) => Address | undefined
+  },
 ): void {
   const seen = db.prepare('INSERT OR IGNORE INTO audit_chain_events (key) VALUES (?)')
   for (const event of events) {
     let input = auditEntryForEvent(event)
     if (!input && (event.eventName === 'RequestApproved' || event.eventName === 'RequestDenied')) {
-      const patient = patientOfRequest(event.args.id)
+      const patient = lookups.patientOfRequest(event.args.id)
       input = {
         source: 'chain',
         outcome: 'success',
@@ -94,6 +97,20 @@ export function auditChainEvents(
         actorRole: 'patient',
         patient: patient ?? null,
         detail: `request:${event.args.id}`,
+      }
+    }
+    if (!input && event.eventName === 'RecordRotated') {
+      // Indexed before this runs (same transaction), so the new record's patient is known.
+      const patient = lookups.patientOfRecord(event.args.newId) ?? null
+      input = {
+        source: 'chain',
+        outcome: 'success',
+        action: 'record.anchor',
+        actor: patient,
+        actorRole: 'patient',
+        recordId: event.args.newId,
+        patient,
+        detail: 'rotation',
       }
     }
     if (!input) continue

@@ -39,7 +39,9 @@ export function devPrivateKey(index: number): Hex {
 
 /**
  * Writes one keystore per development role under `<dataDir>/keystores` (once) and
- * `<dataDir>/dev-accounts.json`: `[{ role, name, address, keystore, passphrase }]`.
+ * `<dataDir>/dev-accounts.json`: `[{ role, name, address, keystore, passphrase, privateKey }]` — the
+ * private keys are anvil's well-known development keys, there so scripts (a hand-made SIWE sign-in)
+ * need no keystore decryption.
  */
 export async function writeDevAccounts(dataDir: string): Promise<DevAccount[]> {
   const dir = join(dataDir, 'keystores')
@@ -59,13 +61,6 @@ export async function writeDevAccounts(dataDir: string): Promise<DevAccount[]> {
     }
     accounts.push({ role, name, address, keystore, passphrase, privateKey })
   }
-  await writeFile(
-    join(dataDir, 'dev-accounts.json'),
-    `${JSON.stringify(
-      accounts.map(({ privateKey: _secret, ...rest }) => rest),
-      null,
-      2,
-    )}\n`,
-  )
+  await writeFile(join(dataDir, 'dev-accounts.json'), `${JSON.stringify(accounts, null, 2)}\n`)
   return accounts
 }

@@ -239,6 +239,18 @@ const Health = z.strictObject({
     lastBlock: doc(Count.nullable(), 'The last block the index has applied.'),
     lagBlocks: Count.nullable(),
   }),
+  audit: doc(
+    z
+      .strictObject({
+        size: Count,
+        pending: doc(Count, 'Entries not yet covered by an anchor on chain.'),
+        anchoredSize: Count,
+        anchoredAt: z.string().nullable(),
+        anchorIntervalS: Count,
+      })
+      .nullable(),
+    'The audit log and its latest on-chain anchor (null when the database cannot be read).',
+  ),
   uptimeS: Count,
   version: z.string().min(1),
 })

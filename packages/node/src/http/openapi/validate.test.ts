@@ -322,6 +322,7 @@ describe('validateAgainstSpec: answers', () => {
       ipfs: { mode: 'embedded', ok: true, latencyMs: 1 },
       outbox: { queued: 0, submitted: 0, confirmed: 2, failed: 0, oldestQueuedAgeS: null },
       indexer: { lastBlock: 12, lagBlocks: null },
+      audit: { size: 3, pending: 3, anchoredSize: 0, anchoredAt: null, anchorIntervalS: 600 },
       uptimeS: 5,
       version: '0.1.0',
     }

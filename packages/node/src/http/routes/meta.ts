@@ -38,6 +38,7 @@ export function metaRoutes(app: Hono, ctx: NodeContext): void {
         ipfs,
         outbox: outbox ?? null,
         indexer,
+        audit: auditState(ctx),
         uptimeS: Math.floor((performance.now() - startedAt) / 1000),
         version: ctx.version,
       },
@@ -129,4 +130,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error('probe timed out')), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+function auditState(ctx: NodeContext) {
+  try {
+    const latest = ctx.audit.latestAnchor()
+    return {
+      size: ctx.audit.size(),
+      pending: ctx.audit.pendingSize(),
+      anchoredSize: latest?.size ?? 0,
+      anchoredAt: latest?.anchoredAt ?? null,
+      anchorIntervalS: ctx.config.audit.anchorIntervalS,
+    }
+  } catch {
+    return null
+  }
 }
