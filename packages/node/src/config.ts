@@ -81,8 +81,30 @@ const configSchema = z.object({
     maxBlobBytes: z.number().int().positive(),
     maxJsonBytes: z.number().int().positive(),
   }),
+  /** DICOM C-STORE/C-ECHO receiver (off unless enabled): modalities and PACS push studies to it. */
+  dimse: z.object({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Our AE title: associations calling another one are rejected. */
+    aeTitle: aeTitleSchema(),
+    /** Calling AE titles allowed to associate; empty: any. */
+    allowedCallingAeTitles: z.array(aeTitleSchema()),
+    /** Largest instance accepted; larger ones are refused (C-STORE status 0xA700). */
+    maxInstanceBytes: z.number().int().positive(),
+    /** Associations open at once; more are rejected as transient (local limit exceeded). */
+    maxAssociations: z.number().int().positive(),
+  }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 })
+
+/** 1-16 characters of the default repertoire, no backslash, not all spaces (PS3.5 AE). */
+function aeTitleSchema() {
+  return z
+    .string()
+    .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'an AE title is 1-16 printable characters, no backslash')
+    .refine((title) => title.trim() !== '', 'an AE title cannot be blank')
+}
 
 export type NodeConfig = z.infer<typeof configSchema>
 type DeepPartial<T> = { [K in keyof T]?: (T[K] extends object ? DeepPartial<T[K]> : T[K]) | undefined }
@@ -113,6 +135,15 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
     orphans: { ttlMs: 6 * 3600 * 1000, sweepMs: 10 * 60 * 1000 },
     indexer: { pollMs: 300 },
     limits: { maxBlobBytes: 8 * 1024 ** 3, maxJsonBytes: 2 * 1024 * 1024 },
+    dimse: {
+      enabled: false,
+      host: '127.0.0.1',
+      port: 11112,
+      aeTitle: 'PCMIMS',
+      allowedCallingAeTitles: [],
+      maxInstanceBytes: 2 * 1024 ** 3,
+      maxAssociations: 8,
+    },
     logLevel: 'info',
   }
 }
@@ -182,6 +213,18 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
   }
   if (env.PCMIMS_UNIT_KEYSTORE) out.unit = { keystore: env.PCMIMS_UNIT_KEYSTORE }
   if (env.PCMIMS_DEV) out.dev = env.PCMIMS_DEV === '1' || env.PCMIMS_DEV === 'true'
+  const dimse: Record<string, unknown> = {}
+  if (env.PCMIMS_DIMSE_ENABLED)
+    dimse.enabled = env.PCMIMS_DIMSE_ENABLED === '1' || env.PCMIMS_DIMSE_ENABLED === 'true'
+  if (env.PCMIMS_DIMSE_HOST) dimse.host = env.PCMIMS_DIMSE_HOST
+  if (env.PCMIMS_DIMSE_PORT) dimse.port = int(env.PCMIMS_DIMSE_PORT)
+  if (env.PCMIMS_AE_TITLE) dimse.aeTitle = env.PCMIMS_AE_TITLE
+  if (env.PCMIMS_DIMSE_ALLOWED_AES !== undefined) {
+    dimse.allowedCallingAeTitles = env.PCMIMS_DIMSE_ALLOWED_AES.split(',')
+      .map((title) => title.trim())
+      .filter((title) => title !== '')
+  }
+  if (Object.keys(dimse).length > 0) out.dimse = dimse
   return out
 }
 

@@ -19,6 +19,7 @@ export {
   type TestRole,
   type TestUnit,
 } from './deploy.js'
+export * from './dicom/index.js'
 export { CLI, type CliResult, runCli } from './run-cli.js'
 export {
   identity,
