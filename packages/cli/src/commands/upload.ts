@@ -1,4 +1,4 @@
-import { uploadRecord } from '@pcmims/core'
+import { uploadDicomStudies, uploadRecord } from '@pcmims/core'
 import { getAddress, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { flag, str } from '../command.js'
@@ -20,6 +20,7 @@ export const upload: Command = {
   options: {
     patient: { type: 'string' },
     kind: { type: 'string' },
+    dicom: { type: 'boolean' },
     appointment: { type: 'string' },
     description: { type: 'string' },
     date: { type: 'string' },
@@ -37,11 +38,16 @@ export const upload: Command = {
     ['--patient-name NAME', 'kept in the encrypted manifest only'],
     ['--mrn MRN', "the unit's medical record number, in the encrypted manifest only"],
     ['--no-wait', 'return once stored, without waiting for the anchor transaction'],
+    [
+      '--dicom',
+      'the paths are DICOM files: one record per study (kind from the modality), each instance encrypted alone',
+    ],
   ],
   async run(ctx) {
     const patient = str(ctx, 'patient')
     if (!patient || !isAddress(patient, { strict: false }))
       throw new UsageError('--patient must be an address')
+    if (flag(ctx, 'dicom')) return uploadDicom(ctx, getAddress(patient))
     const kind = parseKind(str(ctx, 'kind'))
     const date = str(ctx, 'date')
     if (date) parseDate(date, '--date')
@@ -79,4 +85,38 @@ export const upload: Command = {
     )
     if (result.status === 'failed') process.exitCode = 1
   },
+}
+
+async function uploadDicom(ctx: Parameters<Command['run']>[0], patient: `0x${string}`): Promise<void> {
+  if (str(ctx, 'kind') || str(ctx, 'date') || str(ctx, 'patient-name') || str(ctx, 'mrn')) {
+    throw new UsageError('With --dicom, kind, date, name and MRN come from the DICOM files')
+  }
+  const files = await collectFiles(ctx.positionals)
+  const total = files.reduce((n, f) => n + (f.size ?? 0), 0)
+  const client = await connect(ctx.global)
+  const started = Date.now()
+  const studies = await uploadDicomStudies(client, {
+    patient,
+    files,
+    appointment: str(ctx, 'appointment'),
+    description: str(ctx, 'description'),
+    waitForAnchor: !flag(ctx, 'no-wait'),
+    signal: ctx.signal,
+    onProgress: (p) =>
+      ctx.io.progress(
+        `study ${p.study}/${p.studies}: ${p.fileIndex + 1}/${p.fileCount} ${p.file}  ${formatBytes(p.totalBytes)}`,
+      ),
+  })
+  ctx.io.progressDone()
+  const seconds = (Date.now() - started) / 1000
+  ctx.io.result({ studies, seconds }, () =>
+    [
+      `${studies.length} ${studies.length === 1 ? 'study' : 'studies'}, ${files.length} files (${formatBytes(total)}) in ${seconds.toFixed(1)} s`,
+      ...studies.map(
+        (s) =>
+          `record ${s.recordId}  ${s.kind}  ${s.series} series, ${s.instances} instances  anchor ${s.status}${s.txHash ? ` tx ${s.txHash}` : ''}`,
+      ),
+    ].join('\n'),
+  )
+  if (studies.some((s) => s.status === 'failed')) process.exitCode = 1
 }

@@ -53,6 +53,12 @@ export {
   uploadBlobResumable,
 } from './upload-blob-resumable.js'
 export {
+  kindOf,
+  type UploadDicomStudiesParameters,
+  type UploadedStudy,
+  uploadDicomStudies,
+} from './upload-dicom-studies.js'
+export {
   type UploadFile,
   type UploadProgress,
   type UploadRecordParameters,

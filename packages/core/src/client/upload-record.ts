@@ -8,6 +8,7 @@ import { encryptStream } from '../crypto/encrypt-stream.js'
 import { generateDek } from '../crypto/generate-dek.js'
 import { sealBytes } from '../crypto/seal-bytes.js'
 import { createSha256 } from '../crypto/sha256.js'
+import type { StudyManifest } from '../dicom/study/study-manifest.js'
 import { encodeEnvelope, type RecordEnvelope } from '../records/envelope.js'
 import {
   assertSafeRelativePath,
@@ -49,6 +50,8 @@ export type UploadRecordParameters = {
   date?: string | undefined
   patientName?: string | undefined
   patientMrn?: string | undefined
+  /** For a DICOM study: its hierarchy, sealed in the manifest (see `uploadDicomStudies`). */
+  study?: StudyManifest | undefined
   /** Wait until the record is anchored on chain (default true). */
   waitForAnchor?: boolean | undefined
   signal?: AbortSignal | undefined
@@ -138,6 +141,7 @@ export async function uploadRecord(
     uploader: account.address,
     unit: getAddress(config.unit),
     files,
+    study: params.study,
   }
   const sealedManifest = await sealBytes(encodeManifest(manifest), { dek })
   const manifestBlob = await storeBlob(client, sealedManifest, params.signal)

@@ -2,6 +2,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
 import type { Address } from 'viem'
 import { z } from 'zod'
+import { type StudyManifest, studyManifestSchema } from '../dicom/study/study-manifest.js'
 import { InvalidFormatError } from './errors.js'
 import type { RecordKind } from './schema-helpers.js'
 import {
@@ -46,6 +47,8 @@ const manifestSchema = z.strictObject({
   uploader: addressBytesSchema,
   unit: addressBytesSchema,
   files: z.array(manifestFileSchema).min(1).max(MANIFEST_LIMITS.maxFiles),
+  /** A DICOM study: its series and instances, each instance one of `files` (by `path`). */
+  study: studyManifestSchema.optional(),
 })
 
 export type ManifestFile = {
@@ -84,6 +87,8 @@ export type RecordManifest = {
   uploader: Address
   unit: Address
   files: ManifestFile[]
+  /** For a DICOM study: the study / series / instance hierarchy and what search and display need. */
+  study?: StudyManifest | undefined
 }
 
 export function encodeManifest(manifest: RecordManifest): Uint8Array {
