@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import {
@@ -10,8 +10,10 @@ import {
   getChainTime,
   type NodeClient,
   type PcmimsClient,
+  parseDicomFile,
   rotateRecordKey,
   suspendParticipant,
+  uploadDicomStudies,
   uploadRecord,
 } from '@pcmims/core'
 import { createApp } from '@pcmims/node'
@@ -22,7 +24,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryFile } from './helpers.js'
+import { FIXTURES, memoryFile } from './helpers.js'
 import { admitSecondUnit, enrol } from './participants.js'
 
 /**
@@ -158,6 +160,10 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
   /** The record every read goes to: CT, by the uploader, anchored. */
   let recordA: Hex
   let manifestA: string
+  /** The DICOMweb paths of a one-instance study record (CT_small.dcm), by the uploader. */
+  let dicomStudy: string
+  let dicomSeries: string
+  let dicomInstance: string
   /** A second record, rotated by the patient in the matrix. */
   let recordB: Hex
   /** A record prepared by the uploader and never submitted: the matrix submits it. */
@@ -191,6 +197,13 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
     })
     recordA = a.recordId
     manifestA = a.manifestCid
+    const ctBytes = new Uint8Array(await readFile(join(FIXTURES, 'valid', 'CT_small.dcm')))
+    await uploadDicomStudies(uploader, { patient: patientAddress, files: [memoryFile('ct.dcm', ctBytes)] })
+    const ct = parseDicomFile(ctBytes).dataset
+    const uid = (tag: string) => ct[tag]?.Value?.[0] as string
+    dicomStudy = `/api/v1/dicomweb/studies/${uid('0020000D')}`
+    dicomSeries = `${dicomStudy}/series/${uid('0020000E')}`
+    dicomInstance = `${dicomSeries}/instances/${uid('00080018')}`
     recordB = (
       await uploadRecord(uploader, {
         patient: patientAddress,
@@ -653,6 +666,45 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       build: () => ({ method: 'GET', path: `/api/v1/records/${recordA}/decrypted/files/0` }),
       expect: only({ patient: 200, medicDownload: 200, medicEmergency: 200 }),
     },
+
+    // DICOMweb over custodial study records: searches answer every session (empty when it may read
+    // nothing); a study is for the same callers as custodial plaintext.
+    {
+      route: 'GET /api/v1/dicomweb/studies',
+      build: () => ({ method: 'GET', path: '/api/v1/dicomweb/studies?ModalitiesInStudy=CT' }),
+      expect: signedIn(200),
+    },
+    ...(
+      [
+        ['GET /api/v1/dicomweb/studies/:study/series', () => `${dicomStudy}/series`],
+        ['GET /api/v1/dicomweb/studies/:study/series/:series/instances', () => `${dicomSeries}/instances`],
+        ['GET /api/v1/dicomweb/studies/:study/metadata', () => `${dicomStudy}/metadata`],
+        ['GET /api/v1/dicomweb/studies/:study/series/:series/metadata', () => `${dicomSeries}/metadata`],
+        [
+          'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/metadata',
+          () => `${dicomInstance}/metadata`,
+        ],
+        ['GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance', () => dicomInstance],
+        [
+          'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
+          () => `${dicomInstance}/frames/1`,
+        ],
+        [
+          'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/rendered',
+          () => `${dicomInstance}/rendered?window=40,400`,
+        ],
+        [
+          'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/thumbnail',
+          () => `${dicomInstance}/thumbnail`,
+        ],
+      ] as const
+    ).map(
+      ([route, path]): Row => ({
+        route,
+        build: () => ({ method: 'GET', path: path() }),
+        expect: only({ patient: 200, medicDownload: 200, medicEmergency: 200 }),
+      }),
+    ),
 
     // chain relay: any session reads; transactions are checked per signer (api-flows.test.ts)
     {
@@ -1459,6 +1511,73 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
           status: 400,
         },
       ]),
+      ...['abc', '1.2.x', '1'.repeat(129)].flatMap((bad): Case[] =>
+        [
+          ['GET /api/v1/dicomweb/studies/:study/series', `/studies/${bad}/series`],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances',
+            `/studies/${bad}/series/1.2/instances`,
+          ],
+          ['GET /api/v1/dicomweb/studies/:study/metadata', `/studies/${bad}/metadata`],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/metadata',
+            `/studies/1.2/series/${bad}/metadata`,
+          ],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/metadata',
+            `/studies/1.2/series/1.2/instances/${bad}/metadata`,
+          ],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance',
+            `/studies/1.2/series/1.2/instances/${bad}`,
+          ],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
+            `/studies/${bad}/series/1.2/instances/1.2/frames/1`,
+          ],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/rendered',
+            `/studies/${bad}/series/1.2/instances/1.2/rendered`,
+          ],
+          [
+            'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/thumbnail',
+            `/studies/${bad}/series/1.2/instances/1.2/thumbnail`,
+          ],
+        ].map(([route, path]) => ({
+          route: route as string,
+          label: `bad UID ${bad.slice(0, 10)}`,
+          as: 'patient' as const,
+          build: () => ({ method: 'GET', path: `/api/v1/dicomweb${path}` }),
+          status: 400,
+        })),
+      ),
+      ...['2024', '20240101-2025', 'x-y'].map(
+        (bad): Case => ({
+          route: 'GET /api/v1/dicomweb/studies',
+          label: `StudyDate ${bad}`,
+          as: 'patient',
+          build: () => ({ method: 'GET', path: `/api/v1/dicomweb/studies?StudyDate=${bad}` }),
+          status: 400,
+        }),
+      ),
+      ...['0', 'a', '1,,2', '-1'].map(
+        (bad): Case => ({
+          route: 'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
+          label: `frames ${bad}`,
+          as: 'patient',
+          build: () => ({ method: 'GET', path: `${dicomInstance}/frames/${bad}` }),
+          status: 400,
+        }),
+      ),
+      ...['window=40', 'window=a,b', 'viewport=0', 'viewport=99999'].map(
+        (bad): Case => ({
+          route: 'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/rendered',
+          label: bad,
+          as: 'patient',
+          build: () => ({ method: 'GET', path: `${dicomInstance}/rendered?${bad}` }),
+          status: 400,
+        }),
+      ),
       ...['-1', 'abc', '1.5', '9999999', '0x1'].map(
         (bad): Case => ({
           route: 'GET /api/v1/records/:id/decrypted/files/:index',

@@ -12,6 +12,7 @@ import { authRoutes } from './routes/auth.js'
 import { blobRoutes } from './routes/blobs.js'
 import { chainRpcRoutes } from './routes/chain-rpc.js'
 import { custodyRoutes } from './routes/custody.js'
+import { dicomwebRoutes } from './routes/dicomweb.js'
 import { grantRoutes } from './routes/grants.js'
 import { metaRoutes } from './routes/meta.js'
 import { participantRoutes } from './routes/participants.js'
@@ -38,6 +39,7 @@ export function createApp(ctx: NodeContext): Hono {
   uploadRoutes(app, ctx)
   recordRoutes(app, ctx)
   custodyRoutes(app, ctx)
+  dicomwebRoutes(app, ctx)
   chainRpcRoutes(app, ctx)
   grantRoutes(app, ctx)
   requestRoutes(app, ctx)

@@ -60,6 +60,7 @@ export type ApiTag =
   | 'chain'
   | 'uploads'
   | 'audit'
+  | 'dicomweb'
 
 /** A header of a response (documented, not checked). */
 export type ApiHeader = { description: string; schema: z.ZodType; required?: boolean }
@@ -136,6 +137,74 @@ const waitQuery = z.object({
     'Wait (up to two minutes) for the record to be anchored before answering.',
   ),
 })
+
+const dicomUid = doc(
+  z
+    .string()
+    .max(128)
+    .regex(/^[0-9.]+$/),
+  'A DICOM UID.',
+)
+const studyParams = z.object({ study: dicomUid })
+const seriesParams = z.object({ study: dicomUid, series: dicomUid })
+const instanceParams = z.object({ study: dicomUid, series: dicomUid, instance: dicomUid })
+const optionalText = z.string().max(1024).optional()
+const qidoLimit = doc(
+  z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .optional(),
+  'At most this many results (capped at 1000).',
+)
+const qidoOffset = doc(
+  z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional(),
+  'Skip this many results.',
+)
+const qidoStudyQuery = z.object({
+  PatientName: optionalText,
+  PatientID: optionalText,
+  StudyDate: doc(
+    z
+      .string()
+      .regex(/^(\d{8}|\d{8}-|-\d{8}|\d{8}-\d{8})$/)
+      .optional(),
+    'YYYYMMDD, or a range a-b, -b, a-.',
+  ),
+  ModalitiesInStudy: optionalText,
+  AccessionNumber: optionalText,
+  StudyInstanceUID: optionalText,
+  includefield: doc(optionalText, '`all`, or keywords / tags, comma-separated.'),
+  fuzzymatching: z.enum(['true', 'false']).optional(),
+  limit: qidoLimit,
+  offset: qidoOffset,
+})
+const renderedQuery = z.object({
+  window: doc(
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?,\d+(\.\d+)?(,[A-Za-z_]+)?$/)
+      .optional(),
+    'VOI window: center,width.',
+  ),
+  viewport: doc(
+    z
+      .string()
+      .regex(/^\d{1,4}(,\d{1,4})?$/)
+      .optional(),
+    'Fit inside width,height (thumbnail: the largest side, default 128).',
+  ),
+})
+const dicomMetadataAnswer: ApiResponse = {
+  description: 'DICOM JSON, one dataset per instance; pixel data as a BulkDataURI to its frames.',
+  content: 'application/dicom+json',
+}
+const renderedAnswer: ApiResponse = {
+  description: 'image/png, or image/jpeg when the Accept header prefers it.',
+  content: 'image/*',
+}
 
 const TUS_RESUMABLE = doc(
   z.literal('1.0.0'),
@@ -408,6 +477,12 @@ export const apiSpec: ApiSpec = {
     { name: 'custody', description: 'Records decrypted by their custodian node.' },
     { name: 'consent', description: 'Grants, emergencies and access requests (indexed from the chain).' },
     { name: 'chain', description: 'A JSON-RPC relay to the node’s chain.' },
+    {
+      name: 'dicomweb',
+      description:
+        'DICOMweb (PS3.18) QIDO-RS and WADO-RS over the DICOM studies this node is custodian of, for callers ' +
+        'allowed their decrypted content (the patient, download grantees, medics in an emergency).',
+    },
     {
       name: 'uploads',
       description: 'Resumable ciphertext uploads (tus 1.0: core, creation, termination, expiration).',
@@ -797,6 +872,160 @@ export const apiSpec: ApiSpec = {
         },
       },
       problems: READ_PROBLEMS,
+    },
+
+    // dicomweb --------------------------------------------------------------------------------------------
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies',
+      operationId: 'searchDicomStudies',
+      tag: 'dicomweb',
+      summary: 'QIDO-RS: search the studies the caller may read decrypted (PHI)',
+      description:
+        'Matching: `*`/`?` wildcards; PatientName case-insensitive, by word prefixes with fuzzymatching=true; ' +
+        'StudyDate a date or a range a-b, -b, a-; UID and modality lists comma-separated.',
+      security: 'session',
+      query: qidoStudyQuery,
+      responses: {
+        200: { description: 'Study-level attributes (DICOM JSON).', content: 'application/dicom+json' },
+      },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series',
+      operationId: 'searchDicomSeries',
+      tag: 'dicomweb',
+      summary: 'QIDO-RS: the series of a study (PHI)',
+      security: 'session',
+      params: studyParams,
+      query: z.object({
+        Modality: optionalText,
+        SeriesInstanceUID: optionalText,
+        SeriesNumber: optionalText,
+        limit: qidoLimit,
+        offset: qidoOffset,
+      }),
+      responses: {
+        200: { description: 'Series-level attributes (DICOM JSON).', content: 'application/dicom+json' },
+      },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances',
+      operationId: 'searchDicomInstances',
+      tag: 'dicomweb',
+      summary: 'QIDO-RS: the instances of a series (PHI)',
+      security: 'session',
+      params: seriesParams,
+      query: z.object({
+        SOPInstanceUID: optionalText,
+        InstanceNumber: optionalText,
+        limit: qidoLimit,
+        offset: qidoOffset,
+      }),
+      responses: {
+        200: { description: 'Instance-level attributes (DICOM JSON).', content: 'application/dicom+json' },
+      },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/metadata',
+      operationId: 'getDicomStudyMetadata',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: metadata of every instance of a study (PHI)',
+      security: 'session',
+      params: studyParams,
+      responses: { 200: dicomMetadataAnswer },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/metadata',
+      operationId: 'getDicomSeriesMetadata',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: metadata of every instance of a series (PHI)',
+      security: 'session',
+      params: seriesParams,
+      responses: { 200: dicomMetadataAnswer },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}/metadata',
+      operationId: 'getDicomInstanceMetadata',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: metadata of one instance (PHI)',
+      security: 'session',
+      params: instanceParams,
+      responses: { 200: dicomMetadataAnswer },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}',
+      operationId: 'getDicomInstance',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: one instance, its Part 10 bytes as stored (PHI)',
+      security: 'session',
+      params: instanceParams,
+      responses: {
+        200: {
+          description:
+            'multipart/related; type="application/dicom": one part, `application/dicom; transfer-syntax=<stored>`.',
+          content: 'multipart/related',
+        },
+      },
+      problems: READ_PROBLEMS,
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frames}',
+      operationId: 'getDicomFrames',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: frames, decoded to uncompressed pixel bytes (PHI)',
+      security: 'session',
+      params: z.object({
+        study: dicomUid,
+        series: dicomUid,
+        instance: dicomUid,
+        frames: doc(z.string().regex(/^\d{1,6}(,\d{1,6}){0,255}$/), 'Frame numbers from 1, comma-separated.'),
+      }),
+      responses: {
+        200: {
+          description:
+            'multipart/related; type="application/octet-stream": one part per frame, Explicit VR Little Endian ' +
+            '(1.2.840.10008.1.2.1) sample bytes, interleaved by pixel (JPEG YBR decodes to RGB).',
+          content: 'multipart/related',
+        },
+      },
+      problems: [...READ_PROBLEMS, 406],
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}/rendered',
+      operationId: 'getDicomRendered',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: the first frame rendered (PHI)',
+      security: 'session',
+      params: instanceParams,
+      query: renderedQuery,
+      responses: { 200: renderedAnswer },
+      problems: [...READ_PROBLEMS, 406],
+    },
+    {
+      method: 'get',
+      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}/thumbnail',
+      operationId: 'getDicomThumbnail',
+      tag: 'dicomweb',
+      summary: 'WADO-RS: a thumbnail of the first frame (PHI)',
+      security: 'session',
+      params: instanceParams,
+      query: renderedQuery,
+      responses: { 200: renderedAnswer },
+      problems: [...READ_PROBLEMS, 406],
     },
 
     // chain -----------------------------------------------------------------------------------------------
