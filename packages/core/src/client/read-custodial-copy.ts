@@ -1,7 +1,6 @@
 import { type Address, type Hex, hexToBytes } from 'viem'
-import { createSha256 } from '../crypto/sha256.js'
 import { IntegrityError } from '../records/errors.js'
-import { equalBytes } from '../records/record-id.js'
+import { verifyFileStream } from '../records/verify-file-stream.js'
 import type { PcmimsClient } from './pcmims-client.js'
 
 /** A record as its custodian node decrypts it for a caller without a key of their own. */
@@ -50,19 +49,10 @@ export async function* readCustodialFile(
     ...(signal ? { signal } : {}),
   })
   if (!response.body) throw new IntegrityError('The node returned no content', { details: file.path })
-  const hasher = createSha256()
-  let size = 0
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length
-    if (size > file.size)
-      throw new IntegrityError('File is longer than its manifest says', { details: file.path })
-    hasher.update(chunk)
-    onProgress?.(size)
-    yield chunk
-  }
-  if (size !== file.size)
-    throw new IntegrityError('File is shorter than its manifest says', { details: file.path })
-  if (!equalBytes(hasher.digest(), hexToBytes(file.sha256))) {
-    throw new IntegrityError('File content does not match its SHA-256 digest', { details: file.path })
-  }
+  yield* verifyFileStream(response.body as unknown as AsyncIterable<Uint8Array>, {
+    size: file.size,
+    sha256: hexToBytes(file.sha256),
+    label: file.path,
+    onProgress,
+  })
 }

@@ -1,8 +1,7 @@
 import { decryptStream } from '../crypto/decrypt-stream.js'
-import { createSha256 } from '../crypto/sha256.js'
 import { IntegrityError } from '../records/errors.js'
 import type { ManifestFile } from '../records/manifest.js'
-import { equalBytes } from '../records/record-id.js'
+import { verifyFileStream } from '../records/verify-file-stream.js'
 import type { OpenedRecord } from './open-record.js'
 import type { PcmimsClient } from './pcmims-client.js'
 
@@ -26,22 +25,8 @@ export async function* readRecordFile(
     ...(signal ? { signal } : {}),
   })
   if (!response.body) throw new IntegrityError('The node returned no content', { details: file.path })
-  const hasher = createSha256()
-  let size = 0
-  for await (const chunk of decryptStream(response.body as unknown as AsyncIterable<Uint8Array>, {
-    dek: record.dek,
-    signal,
-  })) {
-    size += chunk.length
-    if (size > file.size)
-      throw new IntegrityError('File is longer than its manifest says', { details: file.path })
-    hasher.update(chunk)
-    onProgress?.(size)
-    yield chunk
-  }
-  if (size !== file.size)
-    throw new IntegrityError('File is shorter than its manifest says', { details: file.path })
-  if (!equalBytes(hasher.digest(), file.sha256)) {
-    throw new IntegrityError('File content does not match its SHA-256 digest', { details: file.path })
-  }
+  yield* verifyFileStream(
+    decryptStream(response.body as unknown as AsyncIterable<Uint8Array>, { dek: record.dek, signal }),
+    { size: file.size, sha256: file.sha256, label: file.path, onProgress },
+  )
 }

@@ -35,3 +35,4 @@ export {
   wrapForRecipients,
 } from './record-keys.js'
 export { RECORD_KINDS, type RecordKind } from './schema-helpers.js'
+export { type VerifyFileStreamParameters, verifyFileStream } from './verify-file-stream.js'

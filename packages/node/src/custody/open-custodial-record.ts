@@ -1,11 +1,9 @@
 import {
   concatBytes,
-  createSha256,
   dagCborCidFromDigest,
   decodeEnvelope,
   decodeManifest,
   decryptStream,
-  equalBytes,
   IntegrityError,
   MANIFEST_LIMITS,
   type ManifestFile,
@@ -13,6 +11,7 @@ import {
   openRecordKey,
   type RecordEnvelope,
   type RecordManifest,
+  verifyFileStream,
 } from '@pcmims/core'
 import type { Hex } from 'viem'
 import type { NodeContext } from '../context.js'
@@ -66,17 +65,12 @@ export async function* readCustodialFile(
   file: ManifestFile,
   options: { signal?: AbortSignal | undefined } = {},
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  const hasher = createSha256()
-  let size = 0
-  for await (const chunk of decryptStream(ctx.store.cat(file.cid, { signal: options.signal }), {
-    dek: record.dek,
-    signal: options.signal,
-  })) {
-    size += chunk.length
-    if (size > file.size) throw new IntegrityError('File is longer than its manifest says')
-    hasher.update(chunk)
-    yield chunk
-  }
-  if (size !== file.size) throw new IntegrityError('File is shorter than its manifest says')
-  if (!equalBytes(hasher.digest(), file.sha256)) throw new IntegrityError('File does not match its digest')
+  // No label: file names can carry PHI and this error may be logged.
+  yield* verifyFileStream(
+    decryptStream(ctx.store.cat(file.cid, { signal: options.signal }), {
+      dek: record.dek,
+      signal: options.signal,
+    }),
+    { size: file.size, sha256: file.sha256 },
+  )
 }
