@@ -1,15 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createCipheriv, createHash, randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { label, MiB, peakRss, round, startNodeProcess, writeRandomFile } from './node-process.js'
 
-const CLI = fileURLToPath(new URL('../../packages/cli/bin/pcmims.js', import.meta.url))
 const CLIENT = fileURLToPath(new URL('./ingest-client.js', import.meta.url))
-const MiB = 1024 * 1024
 
 export type IngestRow = {
   size: string
@@ -41,7 +38,7 @@ export async function runIngestBench(params: {
 }): Promise<IngestBenchResult> {
   const log = params.onLog ?? (() => {})
   const dir = await mkdtemp(join(tmpdir(), 'pcmims-bench-'))
-  const node = await startNodeProcess(join(dir, 'node'))
+  const node = await startNodeProcess(join(dir, 'node'), { env: { PCMIMS_LOG_LEVEL: 'warn' } })
   try {
     const accounts = node.accounts
     const uploader = accounts.find((a) => a.role === 'uploader')!
@@ -90,16 +87,6 @@ export async function runIngestBench(params: {
   }
 }
 
-function label(size: number): string {
-  return size >= 1024 * MiB ? `${size / 1024 / MiB} GiB` : `${size / MiB} MiB`
-}
-
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits
-  return Math.round(n * f) / f
-}
-
-/** Single-core AES-256-GCM and SHA-256 throughput of this machine (Node's OpenSSL), on 256 MiB. */
 function measureBound() {
   const chunk = randomBytes(4 * MiB)
   const total = 256 * MiB
@@ -123,94 +110,6 @@ function measureBound() {
   // The client encrypts and hashes every byte, the store hashes every block: one AES pass, two SHA passes.
   const combinedMBps = 1 / (1 / aesGcmMBps + 2 / sha256MBps)
   return { aesGcmMBps: round(aesGcmMBps), sha256MBps: round(sha256MBps), combinedMBps: round(combinedMBps) }
-}
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  const stream = createWriteStream(path)
-  // One random MiB repeated with a counter: incompressible enough, and fast to produce.
-  const block = randomBytes(MiB)
-  for (let written = 0; written < size; written += MiB) {
-    block.writeUInt32LE(written / MiB, 0)
-    const piece = block.subarray(0, Math.min(MiB, size - written))
-    if (!stream.write(piece)) await new Promise<void>((r) => stream.once('drain', () => r()))
-  }
-  await new Promise<void>((resolve, reject) =>
-    stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  )
-}
-
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-  const match = /VmHWM:\s+(\d+) kB/.exec(status)
-  return match ? Number(match[1]) * 1024 : Number.NaN
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-type NodeProcess = {
-  url: string
-  accounts: Array<{ role: string; keystore: string; passphrase: string; address: string }>
-  process: ChildProcess
-  stop(): Promise<void>
-}
-
-async function startNodeProcess(dataDir: string): Promise<NodeProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'start',
-      '--json',
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(await freePort()),
-      '--chain-port',
-      String(await freePort()),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PCMIMS_LOG_LEVEL: 'warn' } },
-  )
-  let buffer = ''
-  const started = await new Promise<{ url: string; accounts: NodeProcess['accounts'] }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('node did not start in 120 s')), 120_000)
-    child.stdout?.on('data', (data) => {
-      buffer += data
-      // The start document is pretty-printed JSON; log lines are single-line JSON with a "level".
-      const start = buffer.indexOf('{\n')
-      if (start >= 0) {
-        try {
-          const doc = JSON.parse(buffer.slice(start))
-          clearTimeout(timer)
-          resolve(doc)
-        } catch {
-          // not complete yet
-        }
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`node exited with ${code}`))
-    })
-  })
-  child.stderr?.resume()
-  return {
-    ...started,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await new Promise((resolve) => child.once('exit', resolve))
-    },
-  }
 }
 
 function runProcess(command: string, args: string[]): Promise<string> {

@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import {
   anchorRecords,
   approveParticipant,
@@ -34,9 +30,15 @@ import {
   toHex,
 } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-
-const CLI = fileURLToPath(new URL('../../packages/cli/bin/pcmims.js', import.meta.url))
-const MiB = 1024 * 1024
+import {
+  label,
+  MiB,
+  type NodeProcess,
+  peakRss,
+  round,
+  startNodeProcess,
+  writeRandomFile,
+} from './node-process.js'
 
 /** The node's token buckets (config `rateLimit`), per signed-in address and per client IP before sign-in. */
 export type LoadRateLimit = { burst: number; perSecond: number; signInPerMinute: number }
@@ -132,7 +134,7 @@ export async function runLoadBench(params: LoadBenchParameters): Promise<LoadBen
     const configFile = join(dir, 'pcmims.config.json')
     await writeFile(configFile, JSON.stringify({ rateLimit: params.rateLimit, logLevel: 'warn' }))
     log(`load: starting a node (rate limits ${JSON.stringify(params.rateLimit)})…`)
-    node = await startNodeProcess(join(dir, 'node'), configFile)
+    node = await startNodeProcess(join(dir, 'node'), { configFile })
     const setup = await setUp(node, params, log)
     // The upload clients and the reader sign in now, before the sign-in phase spends any budget.
     const uploaderClients = await Promise.all(setup.uploaders.map((who) => clientOf(node!.url, who)))
@@ -595,110 +597,4 @@ function httpJson(
     req.on('error', reject)
     req.end(payload)
   })
-}
-
-/** A file of `size` bytes (a random MiB repeated with a counter); resolves to its SHA-256 (hex). */
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const stream = createWriteStream(path)
-  const hash = createHash('sha256')
-  const block = randomBytes(MiB)
-  for (let written = 0; written < size; written += MiB) {
-    block.writeUInt32LE(written / MiB, 0)
-    const piece = block.subarray(0, Math.min(MiB, size - written))
-    hash.update(piece)
-    if (!stream.write(piece)) await new Promise<void>((r) => stream.once('drain', () => r()))
-  }
-  await new Promise<void>((resolve, reject) =>
-    stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
-  )
-  return hash.digest('hex')
-}
-
-function label(size: number): string {
-  return size >= MiB ? `${round(size / MiB)} MiB` : `${round(size / 1024)} KiB`
-}
-
-function round(n: number, digits = 1): number {
-  const f = 10 ** digits
-  return Math.round(n * f) / f
-}
-
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-  const match = /VmHWM:\s+(\d+) kB/.exec(status)
-  return match ? Number(match[1]) * 1024 : Number.NaN
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-type NodeProcess = {
-  url: string
-  rpcUrl: string
-  chainId: number
-  contract: Address
-  accounts: Array<{ role: string; keystore: string; passphrase: string; address: string }>
-  process: ChildProcess
-  stop(): Promise<void>
-}
-
-/** `pcmims start --json` with a config file; resolves with its start document once it serves. */
-async function startNodeProcess(dataDir: string, configFile: string): Promise<NodeProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'start',
-      '--json',
-      '--data-dir',
-      dataDir,
-      '--config',
-      configFile,
-      '--port',
-      String(await freePort()),
-      '--chain-port',
-      String(await freePort()),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let stderr = ''
-  child.stderr?.on('data', (data) => {
-    stderr = `${stderr}${data}`.slice(-10_000)
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const started = await new Promise<Omit<NodeProcess, 'process' | 'stop'>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the node did not start in 120 s\n${stderr}`)), 120_000)
-    let document: string[] | undefined
-    // stdout carries the pretty-printed start document (log lines go to stderr).
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line === '{') document = []
-      if (!document) return
-      document.push(line)
-      if (line === '}') {
-        clearTimeout(timer)
-        resolve(JSON.parse(document.join('\n')))
-      }
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`the node exited during start\n${stderr}`))
-    })
-  })
-  return {
-    ...started,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
 }
