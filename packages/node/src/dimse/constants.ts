@@ -1,27 +1,28 @@
 /** DICOM UIDs and codes the receiver negotiates and answers with (PS3.4, PS3.5, PS3.7, PS3.8). */
+import { DicomTransferSyntax as TS } from '@pcmims/core'
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1'
-export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2'
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
+export const IMPLICIT_VR_LITTLE_ENDIAN = TS.ImplicitVRLittleEndian
+export const EXPLICIT_VR_LITTLE_ENDIAN = TS.ExplicitVRLittleEndian
 
 /**
  * Transfer syntaxes a storage context is accepted in by default: whatever the sender proposes first among
  * these is what the instance is kept in, byte for byte (no transcoding on the node).
  */
 export const DEFAULT_STORAGE_TRANSFER_SYNTAXES: readonly string[] = [
-  IMPLICIT_VR_LITTLE_ENDIAN,
-  EXPLICIT_VR_LITTLE_ENDIAN,
-  '1.2.840.10008.1.2.1.99', // deflated explicit VR little endian
-  '1.2.840.10008.1.2.2', // explicit VR big endian (retired, still sent by old modalities)
-  '1.2.840.10008.1.2.5', // RLE lossless
-  '1.2.840.10008.1.2.4.50', // JPEG baseline (process 1)
-  '1.2.840.10008.1.2.4.51', // JPEG extended (processes 2 & 4)
-  '1.2.840.10008.1.2.4.57', // JPEG lossless (process 14)
-  '1.2.840.10008.1.2.4.70', // JPEG lossless, first-order prediction (process 14, SV1)
-  '1.2.840.10008.1.2.4.80', // JPEG-LS lossless
-  '1.2.840.10008.1.2.4.81', // JPEG-LS near-lossless
-  '1.2.840.10008.1.2.4.90', // JPEG 2000 lossless only
-  '1.2.840.10008.1.2.4.91', // JPEG 2000
+  TS.ImplicitVRLittleEndian,
+  TS.ExplicitVRLittleEndian,
+  TS.DeflatedExplicitVRLittleEndian,
+  TS.ExplicitVRBigEndian, // retired, still sent by old modalities
+  TS.RleLossless,
+  TS.JpegBaseline, // process 1
+  TS.JpegExtended, // processes 2 & 4
+  TS.JpegLossless, // process 14
+  TS.JpegLosslessSv1, // process 14, first-order prediction
+  TS.JpegLsLossless,
+  TS.JpegLsNearLossless,
+  TS.Jpeg2000Lossless,
+  TS.Jpeg2000,
   '1.2.840.10008.1.2.4.201', // HTJ2K lossless
   '1.2.840.10008.1.2.4.202', // HTJ2K lossless RPCL
   '1.2.840.10008.1.2.4.203', // HTJ2K

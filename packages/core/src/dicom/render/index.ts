@@ -38,5 +38,4 @@ export {
   type PixelEncoding,
   pixelEncodingOf,
   supportedTransferSyntaxes,
-  TransferSyntax,
 } from './transfer-syntax.js'

@@ -221,7 +221,7 @@ describe('rendered frame 1 against dcmtk / GDCM', () => {
       TransferSyntax.RleLossless,
       TransferSyntax.JpegBaseline,
       TransferSyntax.JpegExtended,
-      TransferSyntax.JpegLosslessSV1,
+      TransferSyntax.JpegLosslessSv1,
       TransferSyntax.Jpeg2000Lossless,
       TransferSyntax.Jpeg2000,
     ]) {

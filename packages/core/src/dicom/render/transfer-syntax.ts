@@ -1,19 +1,7 @@
-/** Transfer syntax UIDs whose pixel data this module decodes (PS3.5 §10, Annex A). */
-export const TransferSyntax = {
-  ImplicitVRLittleEndian: '1.2.840.10008.1.2',
-  ExplicitVRLittleEndian: '1.2.840.10008.1.2.1',
-  DeflatedExplicitVRLittleEndian: '1.2.840.10008.1.2.1.99',
-  ExplicitVRBigEndian: '1.2.840.10008.1.2.2',
-  JpegBaseline: '1.2.840.10008.1.2.4.50',
-  JpegExtended: '1.2.840.10008.1.2.4.51',
-  JpegLossless: '1.2.840.10008.1.2.4.57',
-  JpegLosslessSV1: '1.2.840.10008.1.2.4.70',
-  JpegLsLossless: '1.2.840.10008.1.2.4.80',
-  JpegLsNearLossless: '1.2.840.10008.1.2.4.81',
-  Jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
-  Jpeg2000: '1.2.840.10008.1.2.4.91',
-  RleLossless: '1.2.840.10008.1.2.5',
-} as const
+import { TransferSyntax } from '../transfer-syntax.js'
+
+// The one table of transfer syntax UIDs is the reader's; rendering maps them to pixel encodings.
+export { TransferSyntax }
 
 export type PixelEncoding =
   | 'native'
@@ -33,7 +21,7 @@ const encodings: Record<string, PixelEncoding> = {
   [TransferSyntax.JpegBaseline]: 'jpeg-baseline',
   [TransferSyntax.JpegExtended]: 'jpeg-extended',
   [TransferSyntax.JpegLossless]: 'jpeg-lossless',
-  [TransferSyntax.JpegLosslessSV1]: 'jpeg-lossless',
+  [TransferSyntax.JpegLosslessSv1]: 'jpeg-lossless',
   [TransferSyntax.JpegLsLossless]: 'jpeg-ls',
   [TransferSyntax.JpegLsNearLossless]: 'jpeg-ls',
   [TransferSyntax.Jpeg2000Lossless]: 'jpeg-2000',
