@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { getCookie } from 'hono/cookie'
 import type { Address, Hex } from 'viem'
+import type { Session } from '../auth/sessions.js'
 import type { AccessView, NodeContext, ParticipantView } from '../context.js'
 import { readBodyLimited } from './body.js'
 import { AccessDeniedError, HttpError, UnauthenticatedError } from './errors.js'
@@ -10,7 +11,7 @@ export const SESSION_COOKIE = 'pcmims_session'
 
 // One resolution per request, its failure included: the rate limiter resolves first, and an expired
 // session (deleted as it is found expired) must still be reported as expired to the handler.
-const callers = new WeakMap<Request, { caller: Address | undefined } | { error: unknown }>()
+const sessions = new WeakMap<Request, { session: Session | undefined } | { error: unknown }>()
 
 /** The session token a request carries, if any: `Authorization: Bearer …` first, then the cookie. */
 export function sessionToken(c: Context): { token: string; via: 'bearer' | 'cookie' } | undefined {
@@ -30,22 +31,27 @@ export function sessionToken(c: Context): { token: string; via: 'bearer' | 'cook
  * invalid or expired throws (401): a client that believes it is signed in must learn it is not.
  */
 export function resolveCaller(c: Context, ctx: NodeContext): Address | undefined {
-  const known = callers.get(c.req.raw)
+  return resolveSession(c, ctx)?.address
+}
+
+/** The request's live session, resolved once per request (see `resolveCaller`). */
+export function resolveSession(c: Context, ctx: NodeContext): Session | undefined {
+  const known = sessions.get(c.req.raw)
   if (known) {
     if ('error' in known) throw known.error
-    return known.caller
+    return known.session
   }
   try {
-    const caller = resolveCredential(c, ctx)
-    callers.set(c.req.raw, { caller })
-    return caller
+    const session = resolveCredential(c, ctx)
+    sessions.set(c.req.raw, { session })
+    return session
   } catch (error) {
-    callers.set(c.req.raw, { error })
+    sessions.set(c.req.raw, { error })
     throw error
   }
 }
 
-function resolveCredential(c: Context, ctx: NodeContext): Address | undefined {
+function resolveCredential(c: Context, ctx: NodeContext): Session | undefined {
   const credential = sessionToken(c)
   if (!credential) return undefined
   // A cookie rides along on cross-site requests: state-changing ones must come from this node's pages.
@@ -54,7 +60,7 @@ function resolveCredential(c: Context, ctx: NodeContext): Address | undefined {
       throw new AccessDeniedError('Cross-site request refused', 'the Origin header must be this node')
     }
   }
-  return ctx.sessions.resolve(credential.token).address
+  return ctx.sessions.resolve(credential.token)
 }
 
 /** The signed-in caller; 401 without a live session. */
@@ -63,9 +69,6 @@ export async function authenticate(c: Context, ctx: NodeContext): Promise<Addres
   if (!caller) throw new UnauthenticatedError()
   return caller
 }
-
-/** @deprecated use `authenticate` (sessions authenticate streamed and buffered bodies alike). */
-export const authenticateStreaming = authenticate
 
 /** The signed-in caller and a bounded body, read only once the caller is known. */
 export async function authenticateWithBody(

@@ -4,8 +4,9 @@ import { z } from 'zod'
 import { verifySignIn } from '../../auth/verify-sign-in.js'
 import type { NodeContext } from '../../context.js'
 import { audited, recordAudit } from '../audit.js'
-import { authenticate, SESSION_COOKIE, sessionToken } from '../authenticate.js'
+import { authenticate, resolveSession, SESSION_COOKIE, sessionToken } from '../authenticate.js'
 import { parseJsonBody, readBodyLimited } from '../body.js'
+import { UnauthenticatedError } from '../errors.js'
 
 const signInSchema = z.strictObject({
   message: z.string().min(1).max(4096),
@@ -65,9 +66,9 @@ export function authRoutes(app: Hono, ctx: NodeContext): void {
   })
 
   app.get('/api/v1/auth/session', async (c) => {
-    await authenticate(c, ctx)
-    const credential = sessionToken(c)
-    return c.json(sessionJson(ctx.sessions.resolve(credential?.token ?? '')))
+    const session = resolveSession(c, ctx)
+    if (!session) throw new UnauthenticatedError()
+    return c.json(sessionJson(session))
   })
 
   app.post('/api/v1/auth/sign-out', async (c) => {

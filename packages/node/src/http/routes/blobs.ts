@@ -5,7 +5,7 @@ import type { Address } from 'viem'
 import type { NodeContext } from '../../context.js'
 import { audited, patientOfRecord } from '../audit.js'
 import {
-  authenticateStreaming,
+  authenticate,
   authenticateWithBody,
   requireParticipant,
   requireRecordAccess,
@@ -21,7 +21,7 @@ const MAX_BLOCK_BYTES = 4 * 1024 * 1024
  */
 export function blobRoutes(app: Hono, ctx: NodeContext): void {
   app.post('/api/v1/blobs', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     await requireStorer(ctx, caller)
     const limit = ctx.config.limits.maxBlobBytes
     const declared = c.req.header('content-length')
@@ -64,7 +64,7 @@ export function blobRoutes(app: Hono, ctx: NodeContext): void {
   })
 
   app.get('/api/v1/records/:id/blobs/:cid', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
     const cid = parseCid(c.req.param('cid'))
     const facts = {

@@ -3,7 +3,7 @@ import type { Hono } from 'hono'
 import { getAddress, type Hex } from 'viem'
 import type { NodeContext } from '../../context.js'
 import { audited } from '../audit.js'
-import { authenticateStreaming, requireParticipant } from '../authenticate.js'
+import { authenticate, requireParticipant } from '../authenticate.js'
 import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
 import { syncIndex } from '../sync-index.js'
@@ -38,7 +38,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
   // Active grants of a patient: the patient manages them; uploaders of any unit need them to wrap new
   // records for standing grantees (grants are public on chain anyway; this is the index of them).
   app.get('/api/v1/grants', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
     const grantee = c.req.query('grantee') ? parseAddress(c.req.query('grantee'), 'grantee') : undefined
     if (caller !== patient && caller !== grantee) await requireParticipant(ctx, caller, ['Uploader', 'Unit'])
@@ -72,7 +72,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
 
   // Emergency accesses declared for a patient (the patient's view), or by a medic (their own).
   app.get('/api/v1/emergencies', async (c) => {
-    const caller = (await authenticateStreaming(c, ctx)).toLowerCase()
+    const caller = (await authenticate(c, ctx)).toLowerCase()
     await syncIndex(ctx)
     const now = await ctx.chain.reader.now()
     const rows = ctx.db
@@ -102,7 +102,7 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
 
   // The key bundle of the current grant, for its patient and grantee only.
   app.get('/api/v1/grants/:patient/:grantee/bundle', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const patient = parseAddress(c.req.param('patient'), 'patient')
     const grantee = parseAddress(c.req.param('grantee'), 'grantee')
     const facts = {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import { getAddress } from 'viem'
 import type { NodeContext } from '../../context.js'
-import { authenticateStreaming, authenticateWithBody } from '../authenticate.js'
+import { authenticate, authenticateWithBody } from '../authenticate.js'
 import { AccessDeniedError, NotFoundError } from '../errors.js'
 import { parseAddress } from '../params.js'
 import { syncIndex } from '../sync-index.js'
@@ -24,7 +24,7 @@ export function participantRoutes(app: Hono, ctx: NodeContext): void {
 
   // Registrations at a unit, for that unit's admin.
   app.get('/api/v1/units/:unit/participants', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const unit = parseAddress(c.req.param('unit'), 'unit')
     if (caller !== unit) throw new AccessDeniedError("Only the unit's admin lists its registrations")
     await syncIndex(ctx)

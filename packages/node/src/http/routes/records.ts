@@ -22,7 +22,7 @@ import { transaction } from '../../db/open-database.js'
 import type { OutboxEntry } from '../../outbox/outbox.js'
 import { audited, patientOfRecord } from '../audit.js'
 import {
-  authenticateStreaming,
+  authenticate,
   authenticateWithBody,
   requireParticipant,
   requireRecordAccess,
@@ -59,14 +59,14 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
 
   // Anchoring status of a submitted record, for the uploader who may not read the record itself.
   app.get('/api/v1/records/:id/anchoring', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const entry = ctx.outbox.get(parseRecordIdParam(c.req.param('id')))
     if (!entry || submitterOf(entry) !== caller) throw new NotFoundError('No such upload from this account')
     return c.json(uploadStatus(entry))
   })
 
   app.get('/api/v1/records', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const patient = parseAddress(c.req.query('patient') ?? caller, 'patient')
     const kind = c.req.query('kind')
     if (kind !== undefined && !(RECORD_KINDS as readonly string[]).includes(kind)) {
@@ -94,7 +94,7 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
   })
 
   app.get('/api/v1/records/:id', async (c) => {
-    const caller = await authenticateStreaming(c, ctx)
+    const caller = await authenticate(c, ctx)
     const id = parseRecordIdParam(c.req.param('id'))
     const facts = {
       action: 'record.metadata',

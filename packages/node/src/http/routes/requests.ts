@@ -1,7 +1,7 @@
 import type { Hono } from 'hono'
 import { getAddress } from 'viem'
 import type { NodeContext } from '../../context.js'
-import { authenticateStreaming } from '../authenticate.js'
+import { authenticate } from '../authenticate.js'
 import { syncIndex } from '../sync-index.js'
 
 const PURPOSES = ['Treatment', 'Research', 'Insurance', 'Legal', 'Other']
@@ -9,7 +9,7 @@ const PURPOSES = ['Treatment', 'Research', 'Insurance', 'Legal', 'Other']
 export function requestRoutes(app: Hono, ctx: NodeContext): void {
   // Access requests addressed to the caller (as patient) or made by the caller (as requestor).
   app.get('/api/v1/requests', async (c) => {
-    const caller = (await authenticateStreaming(c, ctx)).toLowerCase()
+    const caller = (await authenticate(c, ctx)).toLowerCase()
     await syncIndex(ctx)
     const rows = ctx.db
       .prepare('SELECT * FROM requests WHERE patient = ? OR requestor = ? ORDER BY CAST(id AS INTEGER) DESC')
