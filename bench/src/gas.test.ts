@@ -22,6 +22,10 @@ describe('runGasBench (small run)', () => {
     expect(study.seedPaper).toBeGreaterThan(3 * 300_000)
     expect(result.targets.find((t) => t.what === 'revoke')?.met).toBe(true)
     expect(result.targets.find((t) => t.what.startsWith('grant'))?.met).toBe(true)
+    // A de-identified copy: two fresh slots (the record and its audience) and one event.
+    expect(row('anchorDeidentifiedCopy (relayed').ours).toBeLessThan(90_000)
+    // The copy rule must not make the access views of ordinary records dearer (measured 31.6k in session 3).
+    expect(row('accessOf view, grantee with a Kinds grant').ours).toBeLessThan(33_000)
     expect(formatGasTable(result)).toContain('seed paper')
   })
 })

@@ -15,7 +15,7 @@ import {
   type TestParticipant,
   type TestWalletClient,
 } from '@pcmims/test-utils'
-import { type Abi, type Address, type Hash, type Hex, toHex } from 'viem'
+import { type Abi, type Address, encodeFunctionData, type Hash, type Hex, toHex } from 'viem'
 
 export type GasRow = {
   operation: string
@@ -231,6 +231,33 @@ async function measureAll(
   const rotate = await ours(patient, 'rotateRecord', [recordIds[4]!, randomId()])
   const keyRotation = await ours(medics[5]!, 'setEncryptionKey', [randomId()])
 
+  // --- de-identified copies: the requestor of the approved request (de-identified only) is the audience
+  progress('ours: de-identified copies, access reads')
+  const copyRelayed = await ours(unitParticipant, 'anchorDeidentifiedCopy', [
+    randomId(),
+    recordIds[0]!,
+    requestors[0]!.address,
+  ])
+  const copyId = randomId()
+  const copyByPatient = await ours(patient, 'anchorDeidentifiedCopy', [
+    copyId,
+    recordIds[1]!,
+    requestors[0]!.address,
+  ])
+  // Gas of the access views as a node calls them (eth_estimateGas of the call; 21k of it is the call itself).
+  const viewGas = async (functionName: 'canAccess' | 'accessOf', who: Address, id: Hex) =>
+    Number(
+      await chain.publicClient.estimateGas({
+        to: contract,
+        data: encodeFunctionData({ abi: pcmimsAbi, functionName, args: [who, id] }),
+      }),
+    )
+  // medics[1] holds a Kinds grant (CT, MRI): recordIds[1] is a CT record.
+  const canAccessGrant = await viewGas('canAccess', medics[1]!.address, recordIds[1]!)
+  const accessOfGrant = await viewGas('accessOf', medics[1]!.address, recordIds[1]!)
+  const accessOfCopy = await viewGas('accessOf', requestors[0]!.address, copyId)
+  const accessOfOriginalDeidentifiedOnly = await viewGas('accessOf', requestors[0]!.address, recordIds[1]!)
+
   // --- one CT study of N instances: ours one anchor vs the paper's per-image calls
   progress(`study: ${instances} instances`)
   const studyOurs = await anchor(unitParticipant, Kind.CT)
@@ -305,6 +332,21 @@ async function measureAll(
     { operation: 'endEmergency', ours: endEmergencyGas },
     { operation: 'rotateRecord', ours: rotate },
     { operation: 'setEncryptionKey', ours: keyRotation },
+    {
+      operation: 'anchorDeidentifiedCopy (relayed by the custodian unit, as the outbox sends it)',
+      ours: copyRelayed,
+    },
+    { operation: 'anchorDeidentifiedCopy (by the patient)', ours: copyByPatient },
+    { operation: 'canAccess view, grantee with a Kinds grant (eth_estimateGas)', ours: canAccessGrant },
+    { operation: 'accessOf view, grantee with a Kinds grant (eth_estimateGas)', ours: accessOfGrant },
+    {
+      operation: 'accessOf view, the audience of a de-identified copy (eth_estimateGas)',
+      ours: accessOfCopy,
+    },
+    {
+      operation: 'accessOf view, de-identified-only grantee on an original: refused (eth_estimateGas)',
+      ours: accessOfOriginalDeidentifiedOnly,
+    },
   ]
   const targets = [
     { what: 'anchor one record (direct)', target: 46_000, measured: mean(direct) },

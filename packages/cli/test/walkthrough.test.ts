@@ -133,7 +133,20 @@ describe('pcmims CLI walkthrough', () => {
     expect(refused.code).toBe(1)
     expect(refused.json.error.code).toBe('ACCESS_DENIED')
 
-    // a requestor asks; Alice sees it and approves; the requestor can list
+    // a DICOM study for Alice too: the one kind of record a de-identified copy can be made of
+    const dicomUpload = await as('uploader', [
+      'upload',
+      '--patient',
+      alice,
+      '--dicom',
+      join(study, 'series1', 'IM1'),
+    ])
+    expect(dicomUpload.code, dicomUpload.stderr).toBe(0)
+    const studyId = dicomUpload.json.studies[0].recordId as string
+    expect(studyId).toMatch(/^0x[0-9a-f]{64}$/)
+
+    // a requestor asks; Alice sees it and approves de-identified copies only: one copy of the study is made for
+    // the requestor, the folder upload (not DICOM-structured) is skipped; the requestor lists and gets its copy
     const asked = await as('requestor', ['request', '--patient', alice, '--purpose', 'research'])
     expect(asked.code, asked.stderr).toBe(0)
     const requestId = String(asked.json.requestId)
@@ -147,6 +160,30 @@ describe('pcmims CLI walkthrough', () => {
     expect(responded.json).toMatchObject({ requestId, approved: true, txHash: expect.stringMatching(/^0x/) })
     expect(responded.json.gasUsed).toMatch(/^\d+$/)
     expect(responded.json).not.toHaveProperty('hash')
+    expect(responded.json.copies).toHaveLength(1)
+    expect(responded.json.copies[0]).toMatchObject({ sourceId: studyId, status: 'confirmed', instances: 1 })
+    expect(responded.json.skipped).toEqual([
+      expect.objectContaining({ recordId: id, code: 'NOT_DEIDENTIFIABLE' }),
+    ])
+    const copyId = responded.json.copies[0].recordId as string
+    const requestorRecords = (await as('requestor', ['records', '--patient', alice])).json.records
+    expect(
+      requestorRecords.map((r: { id: string; deidentifiedFrom?: string }) => [r.id, r.deidentifiedFrom]),
+    ).toEqual([[copyId, studyId]])
+    const copyOut = join(work, 'requestor')
+    const gotCopy = await as('requestor', ['get', copyId, '--out', copyOut])
+    expect(gotCopy.code, gotCopy.stderr).toBe(0)
+    const copyFile = await readFile(join(copyOut, 'series-001', '00001.dcm'))
+    const original = await readFile(join(FIXTURES, 'CT_small.dcm'))
+    expect(copyFile.length).toBeGreaterThan(1000)
+    // CT_small's patient name, ID and study date are gone from the copy's bytes
+    for (const phi of ['CompressedSamples^CT1', '1CT1', 'ABCD1234', '20040119']) {
+      expect(original.includes(phi), phi).toBe(true)
+      expect(copyFile.includes(phi), phi).toBe(false)
+    }
+    const refusedOriginal = await as('requestor', ['get', studyId, '--out', join(work, 'requestor-original')])
+    expect(refusedOriginal.code).toBe(1)
+    expect(refusedOriginal.json.error.code).toBe('DEIDENTIFIED_ONLY')
     const twice = await aliceRun(['respond', requestId, '--approve'])
     expect(twice.json.error).toMatchObject({
       code: 'ALREADY_DONE',
@@ -179,7 +216,7 @@ describe('pcmims CLI walkthrough', () => {
     expect((await aliceRun(['respond', String(narrow.json.requestId), '--deny'])).json.approved).toBe(false)
     expect(
       (await as('requestor', ['records', '--patient', alice])).json.records.map((r: { id: string }) => r.id),
-    ).toEqual([id])
+    ).toEqual([copyId])
   })
 
   it('usage errors exit 2 with a short JSON error naming the problem; unknown commands too', async () => {

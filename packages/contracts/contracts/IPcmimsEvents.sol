@@ -19,6 +19,9 @@ interface IPcmimsEvents {
         bytes32 indexed id, address indexed patient, address uploader, Kind kind, uint32 unitIndex
     );
     event RecordRotated(bytes32 indexed oldId, bytes32 indexed newId);
+    /// A de-identified copy `id` of `sourceId` (same patient, kind and custodian), readable by `audience` only
+    /// besides the patient and the custodian.
+    event DeidentifiedCopyAnchored(bytes32 indexed id, bytes32 indexed sourceId, address indexed audience);
 
     /// `terms` is the grant exactly as stored (the packed `Grant` slot), low bits first: expiresAt 0..39 (uint40),
     /// kindMask 40..55 (uint16), scope 56..63 (uint8 `Scope`), flags 64..71 (uint8), epoch 72..103 (uint32);

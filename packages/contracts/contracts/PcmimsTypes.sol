@@ -100,6 +100,9 @@ struct AnchorInput {
 
 // Record flag: replaced by `rotateRecord`; nobody has access to it any more.
 uint8 constant RECORD_SUPERSEDED = 1;
+// Record flag: a de-identified copy made for one audience (`anchorDeidentifiedCopy`); readable by its patient,
+// its custodian unit and that audience while the patient grants it anything — nobody else.
+uint8 constant RECORD_DEIDENTIFIED = 2;
 
 // Grant flag bit 0: the grantee may download a copy.
 uint8 constant GRANT_DOWNLOAD = 1;
@@ -157,3 +160,4 @@ error EmergencyActive(address medic, address patient, uint40 until);
 error NoActiveEmergency(address medic, address patient);
 error AuditSizeNotIncreasing(address unit, uint64 size, uint64 latest);
 error ZeroAuditRoot();
+error InvalidAudience(address audience);

@@ -37,7 +37,7 @@ export const AccessBasis = { None: 0, Patient: 1, Custodian: 2, Grant: 3, Emerge
 export type AccessBasis = keyof typeof AccessBasis
 
 /** Record flags. */
-export const RecordFlag = { Superseded: 1 } as const
+export const RecordFlag = { Superseded: 1, Deidentified: 2 } as const
 
 export const KIND_MASK_ALL = 0x3f
 export const MAX_EMERGENCY_DURATION = 4 * 60 * 60

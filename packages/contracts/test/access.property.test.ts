@@ -8,15 +8,16 @@ import {
 import fc from 'fast-check'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KIND_MASK_ALL, Kind, Scope, Status } from '../src/index.js'
+import { GrantFlag, KIND_MASK_ALL, Kind, Scope, Status } from '../src/index.js'
 import { bind, randomId, ZERO_HASH } from './helpers.js'
 
 // A TypeScript model of canAccess, driven by random sequences of grants, revokes, clock moves, suspensions,
-// rotations and emergencies; after every step the contract must agree with the model on every
+// rotations, emergencies and de-identified copies; after every step the contract must agree with the model on every
 // (reader, record) pair.
 
-type ModelRecord = { id: Hex; kind: number; unit: 'A' | 'B'; superseded: boolean }
-type ModelGrant = { scope: number; mask: number; records: Set<Hex>; expiresAt: number }
+/** `audience`: the reader a de-identified copy was made for (undefined for an original). */
+type ModelRecord = { id: Hex; kind: number; unit: 'A' | 'B'; superseded: boolean; audience?: number }
+type ModelGrant = { scope: number; mask: number; records: Set<Hex>; expiresAt: number; flags: number }
 type Reader = {
   name: string
   who: TestParticipant
@@ -33,6 +34,7 @@ type Command =
   | { type: 'rotate'; pick: number }
   | { type: 'emergency'; reader: number; duration: number }
   | { type: 'endEmergency'; reader: number }
+  | { type: 'copy'; reader: number; pick: number }
 
 let chain: TestChain
 let t: ReturnType<typeof bind>
@@ -114,10 +116,18 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('endEmergency' as const), reader: medicIndex }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('copy' as const),
+      reader: readerIndex,
+      pick: fc.nat({ max: 20 }),
+    }),
+  },
 )
 
 describe('canAccess agrees with a TypeScript model', () => {
-  it('over random grant scopes, kinds, record sets, expiries, suspensions, rotations and emergencies', async () => {
+  it('over random grant scopes, kinds, record sets, flags, expiries, suspensions, rotations, emergencies and copies', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 8 }), async (commands) => {
         const snapshot = await chain.snapshot()
@@ -160,7 +170,7 @@ async function runScenario(commands: Command[]): Promise<void> {
           c.flags,
           ZERO_HASH,
         ])
-        grants.set(c.reader, { scope: c.scope, mask, records: new Set(ids), expiresAt })
+        grants.set(c.reader, { scope: c.scope, mask, records: new Set(ids), expiresAt, flags: c.flags })
         break
       }
       case 'revoke': {
@@ -168,7 +178,7 @@ async function runScenario(commands: Command[]): Promise<void> {
         const who = readers[c.reader]!.who.address
         if (g && g.scope !== Scope.None && g.expiresAt > now + 1) {
           await t.write(patient, 'revoke', [who])
-          grants.set(c.reader, { scope: Scope.None, mask: 0, records: new Set(), expiresAt: 0 })
+          grants.set(c.reader, { scope: Scope.None, mask: 0, records: new Set(), expiresAt: 0, flags: 0 })
         } else if (!g || g.scope === Scope.None || g.expiresAt <= now) {
           await t.expectRevert(patient, 'revoke', [who], 'NoActiveGrant')
         }
@@ -226,6 +236,24 @@ async function runScenario(commands: Command[]): Promise<void> {
         }
         break
       }
+      case 'copy': {
+        const reader = readers[c.reader]!
+        const current = records.filter((r) => !r.superseded)
+        const source = current[c.pick % current.length]!
+        const args = [randomId(), source.id, reader.who.address]
+        const active = reader.role === 'unit' ? unitApproved[reader.unit!] : approved.get(c.reader)
+        const g = grants.get(c.reader)
+        const expiresAt = g && g.scope !== Scope.None ? g.expiresAt : 0
+        if (!active) {
+          await t.expectRevert(patient, 'anchorDeidentifiedCopy', args, 'InvalidAudience')
+        } else if (expiresAt <= now) {
+          await t.expectRevert(patient, 'anchorDeidentifiedCopy', args, 'NoActiveGrant')
+        } else if (expiresAt > now + 1) {
+          await t.write(patient, 'anchorDeidentifiedCopy', args)
+          records.push({ ...source, id: args[0] as Hex, audience: c.reader })
+        }
+        break
+      }
       case 'endEmergency': {
         const who = readers[c.reader]!.who.address
         const until = emergencyUntil.get(c.reader) ?? 0
@@ -270,7 +298,11 @@ async function runScenario(commands: Command[]): Promise<void> {
     if (!active) return false
     if (reader.role === 'unit' && reader.unit === r.unit) return true
     const g = grants.get(i)
-    if (g && g.scope !== Scope.None && g.expiresAt > now) {
+    const live = g !== undefined && g.scope !== Scope.None && g.expiresAt > now
+    // A copy: its audience under any live grant; nobody else, not even in an emergency.
+    if (r.audience !== undefined) return r.audience === i && live
+    // A de-identified-only grant never covers an original.
+    if (live && (g.flags & GrantFlag.DeidentifiedOnly) === 0) {
       if (g.scope === Scope.All) return true
       if (g.scope === Scope.Kinds && ((g.mask >> r.kind) & 1) === 1) return true
       if (g.scope === Scope.Records && g.records.has(r.id)) return true

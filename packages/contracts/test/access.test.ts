@@ -102,9 +102,20 @@ describe('canAccess matrix', () => {
       2,
       ZERO_HASH,
     ])
+    // de-identified only (flags 2): the originals are refused, with the reason flag set where covered
+    expect(await batch(medic)).toEqual([false, false, false, false])
+    expect(await accessOf(medic, rec.ct)).toEqual([false, false, true, 0, AccessBasis.None])
+    expect(await accessOf(medic, rec.mri)).toEqual([false, false, false, 0, AccessBasis.None])
+    await t.write(patient(), 'grant', [
+      medic,
+      Scope.Kinds,
+      kindMask(['CT', 'XRAY']),
+      [],
+      await later(),
+      0,
+      ZERO_HASH,
+    ])
     expect(await batch(medic)).toEqual([false, true, false, true])
-    const [allowed, download, deid] = await accessOf(medic, rec.ct)
-    expect([allowed, download, deid]).toEqual([true, false, true])
   })
 
   it('grant scope Records covers exactly the listed records', async () => {
@@ -118,9 +129,21 @@ describe('canAccess matrix', () => {
       3,
       ZERO_HASH,
     ])
+    // flags 3 (download + de-identified only): the listed originals are refused, the reason flag set
+    expect(await batch(medic)).toEqual([false, false, false, false])
+    expect(await accessOf(medic, rec.mri)).toEqual([false, false, true, 0, AccessBasis.None])
+    await t.write(patient(), 'grant', [
+      medic,
+      Scope.Records,
+      0,
+      [rec.mri, rec.xrayAtB],
+      await later(),
+      1,
+      ZERO_HASH,
+    ])
     expect(await batch(medic)).toEqual([true, false, false, true])
     const [, download, deid] = await accessOf(medic, rec.mri)
-    expect([download, deid]).toEqual([true, true])
+    expect([download, deid]).toEqual([true, false])
   })
 
   it('re-granting with another record set: the old set no longer counts', async () => {

@@ -11,6 +11,7 @@ import {
   MAX_EMERGENCY_DURATION,
   Purpose,
   pcmimsAbi,
+  RecordFlag,
   RequestStatus,
   Role,
   Scope,
@@ -84,6 +85,8 @@ describe('constants mirror the contract', () => {
     expect(Number(constants.get('KIND_MASK_ALL'))).toBe(KIND_MASK_ALL)
     expect(KIND_MASK_ALL).toBe((1 << Object.keys(Kind).length) - 1)
     expect(Number(constants.get('MAX_PURPOSE_CODE'))).toBe(Math.max(...Object.values(Purpose)))
+    expect(Number(constants.get('RECORD_SUPERSEDED'))).toBe(RecordFlag.Superseded)
+    expect(Number(constants.get('RECORD_DEIDENTIFIED'))).toBe(RecordFlag.Deidentified)
     expect(constants.get('MAX_EMERGENCY_DURATION')).toBe('4')
     expect(MAX_EMERGENCY_DURATION).toBe(4 * 3600)
   })

@@ -94,6 +94,26 @@ const configSchema = z.object({
     maxInstanceBytes: z.number().int().positive(),
     /** Associations open at once; more are rejected as transient (local limit exceeded). */
     maxAssociations: z.number().int().positive(),
+    /**
+     * The approved Uploader account of this unit named as uploader of the records made from what DICOM
+     * peers send (a gateway account the unit registers like staff; the node relays, it never signs as it).
+     * Required when enabled, except on the development chain (the demo radiologist by default).
+     */
+    uploader: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/)
+      .optional(),
+    /** Per calling AE title, another uploader account than `uploader` (e.g. one per modality). */
+    uploaders: z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
+  }),
+  /** Node-side DICOM ingest (C-STORE and STOW-RS). */
+  ingest: z.object({
+    /** A received study is sealed into one record once no instance arrived for it this long. */
+    quietPeriodMs: z.number().int().positive(),
+    /** Largest instance taken over STOW-RS (C-STORE has dimse.maxInstanceBytes). */
+    maxInstanceBytes: z.number().int().positive(),
+    /** Largest STOW-RS request body. */
+    maxStowBytes: z.number().int().positive(),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 })
@@ -143,6 +163,12 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
       allowedCallingAeTitles: [],
       maxInstanceBytes: 2 * 1024 ** 3,
       maxAssociations: 8,
+      uploaders: {},
+    },
+    ingest: {
+      quietPeriodMs: 10_000,
+      maxInstanceBytes: 1024 ** 3,
+      maxStowBytes: 8 * 1024 ** 3,
     },
     logLevel: 'info',
   }
@@ -224,7 +250,10 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
       .map((title) => title.trim())
       .filter((title) => title !== '')
   }
+  if (env.PCMIMS_DIMSE_UPLOADER) dimse.uploader = env.PCMIMS_DIMSE_UPLOADER
   if (Object.keys(dimse).length > 0) out.dimse = dimse
+  if (env.PCMIMS_INGEST_QUIET_PERIOD_MS)
+    out.ingest = { quietPeriodMs: int(env.PCMIMS_INGEST_QUIET_PERIOD_MS) }
   return out
 }
 

@@ -4,6 +4,7 @@ import type { AuditLog } from './audit/audit-log.js'
 import type { SessionStore } from './auth/sessions.js'
 import type { NodeConfig } from './config.js'
 import type { Indexer } from './indexer/indexer.js'
+import type { Ingest } from './ingest/create-ingest.js'
 import type { Logger } from './logger.js'
 import type { Outbox } from './outbox/outbox.js'
 import type { BlobStore } from './storage/index.js'
@@ -88,6 +89,8 @@ export type NodeContext = {
   sessions: SessionStore
   /** The hash-chained, chain-anchored log of every access this node serves. */
   audit: AuditLog
+  /** Studies received over C-STORE and STOW-RS, encrypted here and sealed into records. */
+  ingest: Ingest
   version: string
   /**
    * The origin clients sign their requests for (the public URL, or the address the node listens on).

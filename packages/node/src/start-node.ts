@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import {
   anchorAuditRoot,
+  anchorDeidentifiedCopy,
   anchorRecord,
   anchorRecords,
   decryptKeystore,
@@ -36,6 +37,8 @@ import type { DevAccount } from './embedded/dev-accounts.js'
 import { type EmbeddedChain, startEmbeddedChain } from './embedded/start-embedded-chain.js'
 import { createApp } from './http/app.js'
 import { createIndexer } from './indexer/indexer.js'
+import { createIngest } from './ingest/create-ingest.js'
+import { startDicomReceiver } from './ingest/start-dicom-receiver.js'
 import { createLogger, type Logger } from './logger.js'
 import { createOutbox, type OutboxChain, type OutboxEntry } from './outbox/outbox.js'
 import { type BlobStore, createBlobStore, createKuboBlobStore, probeKubo } from './storage/index.js'
@@ -67,6 +70,8 @@ export type NodeHandle = {
   unit: Address
   devAccounts: DevAccount[]
   context: NodeContext
+  /** The DICOM receiver, when enabled. */
+  dimse: { host: string; port: number; aeTitle: string } | undefined
   /** Registers a {@link ShutdownHook}; hooks run in the order registered. Returns a function that removes it. */
   onShutdown(hook: ShutdownHook): () => void
   /**
@@ -194,16 +199,25 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
           kind: e.kind as never,
         }))
         // A batch of one costs ~0.6k gas more than anchorRecord (array decoding and the loop).
-        const result = first.previous
-          ? await rotateRecord(wallet, { contract, oldId: first.previous, newId: first.recordId })
-          : records.length === 1 && records[0]
-            ? await anchorRecord(wallet, { contract, ...records[0] })
-            : await anchorRecords(wallet, { contract, records })
+        const result = first.source
+          ? await anchorDeidentifiedCopy(wallet, {
+              contract,
+              id: first.recordId,
+              sourceId: first.source,
+              audience: first.audience as Address,
+            })
+          : first.previous
+            ? await rotateRecord(wallet, { contract, oldId: first.previous, newId: first.recordId })
+            : records.length === 1 && records[0]
+              ? await anchorRecord(wallet, { contract, ...records[0] })
+              : await anchorRecords(wallet, { contract, records })
         return { hash: result.hash, gasUsed: result.gasUsed, blockNumber: result.blockNumber }
       },
       isPermanent(error) {
+        // Any revert of the contract (ContractCallError: `errorName` set, `code` its SCREAMING_SNAKE form, or
+        // CONTRACT_REVERTED when unknown) will revert again: failed, so it cannot hold the queue behind it.
         const e = error as { code?: string; errorName?: string }
-        return e?.code === 'CONTRACT_REVERTED' && e.errorName !== 'RecordExists'
+        return typeof e?.errorName === 'string' && e.errorName !== 'RecordExists'
       },
     }
     // The unit's node anchors its audit log's Merkle root from the unit's own account.
@@ -271,7 +285,7 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       logger.info({ oldId, newId, unpinned: rows.length }, 'old ciphertext released after rotation')
     }
 
-    const context: NodeContext = {
+    const baseContext: Omit<NodeContext, 'ingest'> = {
       config,
       logger,
       db,
@@ -304,6 +318,13 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
             }
           : undefined,
     }
+    const context: NodeContext = {
+      ...baseContext,
+      ingest: createIngest(baseContext, {
+        quietPeriodMs: config.ingest.quietPeriodMs,
+        maxInstanceBytes: Math.max(config.ingest.maxInstanceBytes, config.dimse.maxInstanceBytes),
+      }),
+    }
     // An embedded chain restarts from its last state dump, which may predate anchors already acknowledged.
     if (embedded) await outbox.recheckConfirmed()
     await indexer.syncOnce()
@@ -314,6 +335,8 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
     cleanups.workers.push(() => indexer.stop())
     outbox.start()
     cleanups.workers.push(() => outbox.stop())
+    // Stops before the outbox (last started stops first): a study being sealed still gets queued.
+    cleanups.workers.push(() => context.ingest.stop())
 
     let sweeping: Promise<unknown> | undefined
     const sweep = setInterval(() => {
@@ -354,6 +377,10 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       config.publicUrl ??
       `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
     context.origin = new URL(url).origin
+    const dimse = config.dimse.enabled
+      ? await startDicomReceiver(context, embedded?.devAccounts.find((a) => a.role === 'uploader')?.address)
+      : undefined
+    if (dimse) cleanups.http.push(() => dimse.close())
     logger.info({ url, contract, chainId, ipfs: config.ipfs.mode, tls: Boolean(tls) }, 'node started')
     let stopping: Promise<void> | undefined
     return {
@@ -365,6 +392,7 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       unit: unit.address,
       devAccounts: embedded?.devAccounts ?? [],
       context,
+      dimse: dimse ? { host: dimse.host, port: dimse.port, aeTitle: config.dimse.aeTitle } : undefined,
       onShutdown(hook) {
         hooks.push(hook)
         return () => {

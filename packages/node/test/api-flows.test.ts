@@ -148,11 +148,11 @@ describe('flows over the HTTP API', () => {
       status: 'Approved',
       direction: 'outgoing',
     })
-    const reports = (await listRecords(requestor, { patient: t.dev.patient!.account.address })).filter(
-      (r) => r.kind === 'REPORT',
-    )
+    // De-identified only: no original listed, nor its ciphertext or custodial plaintext.
+    const listed = await listRecords(requestor, { patient: t.dev.patient!.account.address })
+    expect(listed.filter((r) => !r.deidentifiedFrom)).toEqual([])
+    const reports = (await listRecords(patient)).filter((r) => r.kind === 'REPORT')
     expect(reports.length).toBeGreaterThan(0)
-    // De-identified only: nothing original, neither ciphertext nor custodial plaintext.
     const refused = await requestor.node
       .raw('GET', `/api/v1/records/${reports[0]!.id}/decrypted`)
       .catch((e: NodeRequestError) => e)

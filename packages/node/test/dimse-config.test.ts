@@ -22,8 +22,25 @@ describe('dimse config', () => {
       allowedCallingAeTitles: [],
       maxInstanceBytes: 2 * 1024 ** 3,
       maxAssociations: 8,
+      uploaders: {},
     })
     expect(loadConfig({ env: { PCMIMS_DATA_DIR: dataDir } }).dimse.enabled).toBe(false)
+  })
+
+  it('reads the uploader the records of DICOM peers name, and the ingest quiet period', () => {
+    const uploader = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
+    const config = loadConfig({
+      env: {
+        PCMIMS_DATA_DIR: dataDir,
+        PCMIMS_DIMSE_UPLOADER: uploader,
+        PCMIMS_INGEST_QUIET_PERIOD_MS: '2500',
+      },
+    })
+    expect(config.dimse.uploader).toBe(uploader)
+    expect(config.ingest.quietPeriodMs).toBe(2500)
+    expect(() => loadConfig({ env: { PCMIMS_DATA_DIR: dataDir, PCMIMS_DIMSE_UPLOADER: 'nobody' } })).toThrow(
+      /dimse.uploader/,
+    )
   })
 
   it('reads PCMIMS_DIMSE_* and PCMIMS_AE_TITLE', () => {

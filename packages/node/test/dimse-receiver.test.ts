@@ -1,6 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -14,48 +12,21 @@ import {
   startDimseReceiver,
 } from '../src/dimse/index.js'
 import { createLogger } from '../src/logger.js'
+import {
+  dataSetDump,
+  orthancStore,
+  run,
+  STORESCU_PROPOSAL,
+  startOrthanc,
+  storescuProfile,
+  waitFor,
+} from './dicom-peers.js'
 import { associateRq, cEchoCommand, cStoreCommand, pData, RawScu, splitPart10 } from './dimse-raw-scu.js'
 import { FIXTURES } from './helpers.js'
 
 const VALID = join(FIXTURES, 'valid')
 const AE = 'PCMIMS'
 const SCU_AE = 'MODALITY1'
-
-// storescu proposes a compressed syntax only when told which; each option adds the uncompressed ones too.
-const STORESCU_PROPOSAL: Record<string, string> = {
-  '1.2.840.10008.1.2': '-xi',
-  '1.2.840.10008.1.2.1': '-xe',
-  '1.2.840.10008.1.2.2': '-xb',
-  '1.2.840.10008.1.2.1.99': '-xd',
-  '1.2.840.10008.1.2.5': '-xr',
-  '1.2.840.10008.1.2.4.50': '-xy',
-  '1.2.840.10008.1.2.4.51': '-xx',
-  '1.2.840.10008.1.2.4.70': '-xs',
-  '1.2.840.10008.1.2.4.90': '-xv',
-  '1.2.840.10008.1.2.4.91': '-xw',
-}
-
-// For one association carrying every fixture: a presentation context per (SOP class, transfer syntax).
-const DCMTK_SYNTAX_NAMES: Record<string, string> = {
-  ExplicitLE: 'LittleEndianExplicit',
-  ImplicitLE: 'LittleEndianImplicit',
-  BigEndian: 'BigEndianExplicit',
-  Deflated: 'DeflatedLittleEndianExplicit',
-  RLE: 'RLELossless',
-  JPEGBaseline: 'JPEGBaseline',
-  JPEGExtended: 'JPEGExtended:Process2+4',
-  JPEGLossless: 'JPEGLossless:Non-hierarchical-1stOrderPrediction',
-  J2KLossless: 'JPEG2000LosslessOnly',
-  J2K: 'JPEG2000',
-}
-const FIXTURE_SOP_CLASSES = [
-  'CTImageStorage',
-  'MRImageStorage',
-  'SecondaryCaptureImageStorage',
-  'XRayAngiographicImageStorage',
-  'SegmentationStorage',
-  'ComprehensiveSRStorage',
-]
 
 type Fixture = {
   name: string
@@ -515,7 +486,7 @@ describe('C-STORE, byte for byte and against a hostile peer', () => {
 describe('Orthanc pushing to the receiver', () => {
   it('forwards a study, then every other instance it holds, in their own syntaxes', async () => {
     const r = await receiver({ allowedCallingAeTitles: ['ORTHANC'] })
-    const orthanc = await startOrthanc(r.port)
+    const orthanc = await startOrthanc(work, r.port, AE)
     try {
       const series = ctSeries.slice(0, 30)
       const uploaded = new Map<string, string>() // Orthanc instance ID -> file
@@ -675,144 +646,6 @@ async function expectSameDataSet(received: string, original: string, label: stri
   const [a, b] = await Promise.all([dataSetDump(received), dataSetDump(original)])
   expect(a.length, label).toBeGreaterThan(5)
   expect(a, label).toEqual(b)
-}
-
-async function dataSetDump(path: string): Promise<string[]> {
-  const { stdout, code } = await run('dcmdump', ['-q', '+L', path])
-  expect(code).toBe(0)
-  const start = stdout.indexOf('# Dicom-Data-Set')
-  return stdout
-    .slice(start)
-    .split('\n')
-    .filter((l) => l.trim() && !/DataSetTrailingPadding|Delimitation|# Used TransferSyntax/.test(l))
-    .map((l) =>
-      l
-        .replace(/\((Sequence|Item) with (?:explicit|undefined) length #=\d+\)/, '($1)')
-        .replace(/\s+#.*$/, '')
-        .trimEnd(),
-    )
-}
-
-function storescuProfile(): string {
-  const lines = ['[[TransferSyntaxes]]']
-  for (const [key, name] of Object.entries(DCMTK_SYNTAX_NAMES))
-    lines.push(`[${key}]`, `TransferSyntax1 = ${name}`)
-  lines.push('[[PresentationContexts]]', '[All]')
-  let n = 0
-  for (const sopClass of FIXTURE_SOP_CLASSES) {
-    for (const key of Object.keys(DCMTK_SYNTAX_NAMES))
-      lines.push(`PresentationContext${++n} = ${sopClass}\\${key}`)
-  }
-  lines.push('[[Profiles]]', '[All]', 'PresentationContexts = All', '')
-  return lines.join('\n')
-}
-
-type Orthanc = { url: string; stop(): Promise<void> }
-
-async function orthancStore(url: string, resources: string[], expected: number): Promise<void> {
-  const response = await fetch(`${url}/modalities/pcmims/store`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ Resources: resources, Synchronous: true }),
-  })
-  const text = await response.text()
-  expect(response.ok, text).toBe(true)
-  const job = JSON.parse(text) as { FailedInstancesCount: number; InstancesCount: number }
-  expect(job).toMatchObject({ FailedInstancesCount: 0, InstancesCount: expected })
-}
-
-async function startOrthanc(receiverPort: number): Promise<Orthanc> {
-  const dir = await mkdtemp(join(work, 'orthanc-'))
-  const httpPort = await freePort()
-  const config = {
-    Name: 'pcmims-test',
-    StorageDirectory: join(dir, 'db'),
-    IndexDirectory: join(dir, 'db'),
-    Plugins: [],
-    HttpServerEnabled: true,
-    HttpPort: httpPort,
-    RemoteAccessAllowed: false,
-    AuthenticationEnabled: false,
-    OrthancExplorerEnabled: false,
-    WebDavEnabled: false,
-    // Orthanc only pushes here; its own DICOM server would listen on every interface.
-    DicomServerEnabled: false,
-    DicomAet: 'ORTHANC',
-    DicomModalities: { pcmims: [AE, '127.0.0.1', receiverPort] },
-    DicomScuTimeout: 30,
-    SaveJobs: false,
-    ConcurrentJobs: 1,
-  }
-  const configPath = join(dir, 'orthanc.json')
-  await writeFile(configPath, JSON.stringify(config))
-  const child: ChildProcess = spawn('/usr/sbin/Orthanc', [configPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let log = ''
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const url = `http://127.0.0.1:${httpPort}`
-  const ready = await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`Orthanc exited: ${log.slice(-2000)}`)
-    return fetch(`${url}/system`).then(
-      (r) => r.ok,
-      () => false,
-    )
-  }, 30_000).then(
-    () => true,
-    () => false,
-  )
-  if (!ready) {
-    child.kill('SIGKILL')
-    throw new Error(`Orthanc did not start: ${log.slice(-2000)}`)
-  }
-  return {
-    url,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM')
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(killer)
-    },
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-type RunResult = { code: number; stdout: string; stderr: string }
-
-function run(
-  command: string,
-  args: string[],
-  { check = false, env = {} }: { check?: boolean; env?: Record<string, string> } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const options = { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } }
-    execFile(command, args, options, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      if (check && code !== 0) reject(new Error(`${command} failed (${code}): ${stderr}`))
-      else resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
 }
 
 function lineSink(lines: string[]): Writable {

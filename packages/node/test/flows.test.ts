@@ -167,11 +167,12 @@ describe('record flows', () => {
       deidentifiedOnly: true,
       download: false,
     })
-    const reports = (await listRecords(requestor, { patient: t.dev.patient!.account.address })).filter(
-      (r) => r.kind === 'REPORT',
-    )
+    // De-identified only: the requestor lists none of the originals (only copies made for it) and never gets
+    // their keys or bytes.
+    const listed = await listRecords(requestor, { patient: t.dev.patient!.account.address })
+    expect(listed.filter((r) => !r.deidentifiedFrom)).toEqual([])
+    const reports = (await listRecords(patient)).filter((r) => r.kind === 'REPORT')
     expect(reports.length).toBeGreaterThan(0)
-    // De-identified only: the requestor sees that records exist, never the originals' keys or bytes.
     const refused = await openRecord(requestor, { recordId: reports[0]!.id }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(AccessDeniedError)
     expect((refused as AccessDeniedError).code).toBe('DEIDENTIFIED_ONLY')

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import {
+  createDeidentifiedCopy,
   createGrant,
   createNodeClient,
   createSignInMessage,
@@ -17,7 +18,7 @@ import {
   uploadRecord,
 } from '@pcmims/core'
 import { createApp } from '@pcmims/node'
-import { startTestNode, type TestIdentity, type TestNode } from '@pcmims/test-utils'
+import { startTestNode, synthesizeStudy, type TestIdentity, type TestNode } from '@pcmims/test-utils'
 import { inspectRoutes } from 'hono/dev'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -100,6 +101,7 @@ type Submission = { envelope: string; blobs: string[] }
 
 const RATE_LIMIT = { burst: 100_000, perSecond: 100_000, signInPerMinute: 100_000 }
 const LIMITS = { maxBlobBytes: 1024 * 1024, maxJsonBytes: 64 * 1024 }
+const INGEST = { quietPeriodMs: 60_000, maxInstanceBytes: 1024 * 1024, maxStowBytes: 2 * 1024 * 1024 }
 const TUS = { 'tus-resumable': '1.0.0' }
 
 const everyone = (status: number): Expectation =>
@@ -174,6 +176,14 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
   let rotationB: Submission
   /** A second rotation of B, never submitted. */
   let rotationB2: Submission
+  /** The CT study record (CT_small.dcm) the patient copies, de-identified, for the de-identified-only requestor. */
+  let dicomRecord: Hex
+  /** The patient's de-identified copy of it: the matrix submits it. */
+  let copyCt: Submission & { audience: string }
+  /** Another copy of it, never submitted. */
+  let copyCt2: Submission & { audience: string }
+  /** The copy's record id, once anchored. */
+  let copyRecord: Hex
   /** Uploads of the uploader: one PATCHed and read, one deleted, one for malformed chunks. */
   let uploadTarget: string
   let deleteTarget: string
@@ -181,7 +191,7 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
   const statuses = new Map<string, Partial<Record<CallerName, number>>>()
 
   beforeAll(async () => {
-    t = await startTestNode({ config: { rateLimit: RATE_LIMIT, limits: LIMITS } })
+    t = await startTestNode({ config: { rateLimit: RATE_LIMIT, limits: LIMITS, ingest: INGEST } })
     const unit = t.dev.unit!
     patientAddress = t.dev.patient!.account.address
     unitAddress = unit.account.address
@@ -198,7 +208,11 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
     recordA = a.recordId
     manifestA = a.manifestCid
     const ctBytes = new Uint8Array(await readFile(join(FIXTURES, 'valid', 'CT_small.dcm')))
-    await uploadDicomStudies(uploader, { patient: patientAddress, files: [memoryFile('ct.dcm', ctBytes)] })
+    const [study] = await uploadDicomStudies(uploader, {
+      patient: patientAddress,
+      files: [memoryFile('ct.dcm', ctBytes)],
+    })
+    dicomRecord = study!.recordId
     const ct = parseDicomFile(ctBytes).dataset
     const uid = (tag: string) => ct[tag]?.Value?.[0] as string
     dicomStudy = `/api/v1/dicomweb/studies/${uid('0020000D')}`
@@ -258,6 +272,16 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       download: false,
       deidentifiedOnly: true,
     })
+    const copying = capturing(patient, /^\/api\/v1\/records\/0x[0-9a-f]{64}\/deidentified-copies$/)
+    const copyFor = () =>
+      prepared(
+        createDeidentifiedCopy(copying, {
+          recordId: dicomRecord,
+          audience: requestorDeidentified.account.address,
+        }),
+      ) as Promise<Submission & { audience: string }>
+    copyCt = await copyFor()
+    copyCt2 = await copyFor()
     // Granted like the download medic, then suspended by the unit: the grant must stop counting.
     await createGrant(patient, { grantee: suspended.account.address, expiresAt, download: true })
     // Break-glass: no grant, a declared emergency (view-only, for hours).
@@ -363,9 +387,31 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       recordBlobs: count('record_blobs'),
       outbox: count('outbox'),
       records: count('records'),
+      ingestBatches: count('ingest_batches'),
+      ingestInstances: count('ingest_instances'),
+      patientIds: count('patient_identities'),
       pins,
       uploads,
     }
+  }
+
+  /** Seals what STOW-RS received now, and waits for it to be anchored and indexed. */
+  async function settleIngest(): Promise<void> {
+    const ctx = t.node.context
+    await ctx.ingest.flushSource({
+      kind: 'stow',
+      uploader: t.dev.uploader!.account.address,
+      patient: patientAddress,
+    })
+    await ctx.ingest.idle()
+    const sealed = ctx.db
+      .prepare(`SELECT record_id FROM ingest_batches WHERE state = 'sealed'`)
+      .all() as Array<{
+      record_id: Hex
+    }>
+    for (const { record_id } of sealed)
+      expect((await ctx.outbox.waitFor(record_id, 60_000)).state).toBe('confirmed')
+    await ctx.indexer.syncOnce()
   }
 
   async function expectProblem(response: Response, what: string): Promise<{ code?: string }> {
@@ -684,6 +730,8 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
           'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/metadata',
           () => `${dicomInstance}/metadata`,
         ],
+        ['GET /api/v1/dicomweb/studies/:study', () => dicomStudy],
+        ['GET /api/v1/dicomweb/studies/:study/series/:series', () => dicomSeries],
         ['GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance', () => dicomInstance],
         [
           'GET /api/v1/dicomweb/studies/:study/series/:series/instances/:instance/frames/:frames',
@@ -705,6 +753,81 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
         expect: only({ patient: 200, medicDownload: 200, medicEmergency: 200 }),
       }),
     ),
+
+    // STOW-RS: this unit's approved uploaders store (the node encrypts and seals a record per study)
+    ...(['/api/v1/dicomweb/studies', '/api/v1/dicomweb/studies/:study'] as const).map(
+      (route): Row => ({
+        route: `POST ${route}`,
+        build: (caller) => {
+          const study = synthesizeStudy({
+            kind: 'CR',
+            count: 1,
+            rows: 16,
+            columns: 16,
+            seed: `matrix-stow-${caller.name}`,
+          })
+          const boundary = 'matrix-stow-boundary'
+          const body = Buffer.concat([
+            Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+            Buffer.from(study.instances[0]!.bytes),
+            Buffer.from(`\r\n--${boundary}--\r\n`),
+          ])
+          return {
+            method: 'POST',
+            path: `${route.replace(':study', study.studyInstanceUid)}?patient=${patientAddress}`,
+            headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}` },
+            body: new Uint8Array(body),
+          }
+        },
+        expect: only({ uploader: 200 }),
+        after: () => settleIngest(),
+      }),
+    ),
+
+    // the unit's ingest desk: its operator and its uploaders
+    {
+      route: 'GET /api/v1/unit/held-studies',
+      build: () => ({ method: 'GET', path: '/api/v1/unit/held-studies' }),
+      expect: only({ uploader: 200, unitOperator: 200 }),
+    },
+    {
+      route: 'POST /api/v1/unit/held-studies/:id/resolve',
+      build: () => ({
+        method: 'POST',
+        path: '/api/v1/unit/held-studies/00000000-0000-4000-8000-000000000000/resolve',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ patient: patientAddress }),
+      }),
+      expect: only({ uploader: 404, unitOperator: 404 }),
+    },
+    {
+      route: 'DELETE /api/v1/unit/held-studies/:id',
+      build: () => ({
+        method: 'DELETE',
+        path: '/api/v1/unit/held-studies/00000000-0000-4000-8000-000000000000',
+      }),
+      expect: only({ uploader: 404, unitOperator: 404 }),
+    },
+    {
+      route: 'PUT /api/v1/unit/patient-ids',
+      build: () => ({
+        method: 'PUT',
+        path: '/api/v1/unit/patient-ids',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ patientId: 'MRN-MATRIX-1', patient: patientAddress }),
+      }),
+      expect: only({ uploader: 200, unitOperator: 200 }),
+    },
+    {
+      route: 'POST /api/v1/unit/patient-ids/lookup',
+      build: () => ({
+        method: 'POST',
+        path: '/api/v1/unit/patient-ids/lookup',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ patientId: 'MRN-MATRIX-1' }),
+      }),
+      expect: only({ uploader: 200, unitOperator: 200 }),
+    },
 
     // chain relay: any session reads; transactions are checked per signer (api-flows.test.ts)
     {
@@ -787,6 +910,60 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       route: 'POST /api/v1/audit/anchor',
       build: () => ({ method: 'POST', path: '/api/v1/audit/anchor' }),
       expect: only({ unitOperator: 200 }),
+    },
+
+    // A de-identified copy of the CT study, by the patient for the de-identified-only requestor, and what it allows.
+    {
+      route: 'POST /api/v1/records/:id/deidentified-copies',
+      build: () => ({
+        method: 'POST',
+        path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(copyCt),
+      }),
+      expect: only({ patient: 202 }),
+      after: async (_, body) => {
+        await settle(body)
+        copyRecord = (body as { recordId: Hex }).recordId
+      },
+    },
+    {
+      route: 'POST /api/v1/records/:id/deidentified-copies',
+      label: 'replay of an accepted copy',
+      build: () => ({
+        method: 'POST',
+        path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(copyCt),
+      }),
+      expect: only({ patient: 200 }),
+    },
+    {
+      // The copy: its patient, its custodian unit and its one audience — not the other grantees, not break-glass.
+      route: 'GET /api/v1/records/:id',
+      label: 'a de-identified copy',
+      build: () => ({ method: 'GET', path: `/api/v1/records/${copyRecord}` }),
+      expect: only({ patient: 200, requestorDeidentified: 200, unitOperator: 200 }),
+    },
+    {
+      // The original, for comparison: never for the de-identified-only requestor.
+      route: 'GET /api/v1/records/:id',
+      label: 'the original of a de-identified copy',
+      build: () => ({ method: 'GET', path: `/api/v1/records/${dicomRecord}` }),
+      expect: only({
+        patient: 200,
+        medicDownload: 200,
+        medicViewOnly: 200,
+        medicEmergency: 200,
+        unitOperator: 200,
+      }),
+    },
+    {
+      // View-only grant: the audience reads the copy through its own key, not decrypted by the node.
+      route: 'GET /api/v1/records/:id/decrypted',
+      label: 'a de-identified copy',
+      build: () => ({ method: 'GET', path: `/api/v1/records/${copyRecord}/decrypted` }),
+      expect: only({ patient: 200 }),
     },
 
     // Last: the rotation supersedes record B.
@@ -912,7 +1089,185 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
     const zeroId = `0x${'0'.repeat(63)}1`
     const badAddresses = ['0x12', 'nothex', `0x${'g'.repeat(40)}`, `0x${'a'.repeat(41)}`]
 
+    const stowParts = (parts: Array<Uint8Array | string>, boundary = 'mx'): Uint8Array =>
+      new Uint8Array(
+        Buffer.concat([
+          ...parts.flatMap((part) => [
+            Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
+            Buffer.from(part),
+            Buffer.from('\r\n'),
+          ]),
+          Buffer.from(`--${boundary}--\r\n`),
+        ]),
+      )
+    const stowRequest = (
+      body: Uint8Array | string,
+      contentType = 'multipart/related; type="application/dicom"; boundary=mx',
+      path = '/api/v1/dicomweb/studies',
+    ) => ({
+      build: (): Req => ({
+        method: 'POST',
+        path: `${path}?patient=${patientAddress}`,
+        headers: { 'content-type': contentType },
+        body,
+      }),
+    })
+    const stowStudy = '/api/v1/dicomweb/studies/1.2.3.4.5'
+    const heldPath = '/api/v1/unit/held-studies/00000000-0000-4000-8000-000000000000'
+    const stowCases: Case[] = (
+      [
+        ['POST /api/v1/dicomweb/studies', '/api/v1/dicomweb/studies'],
+        ['POST /api/v1/dicomweb/studies/:study', stowStudy],
+      ] as const
+    ).flatMap(([route, path]): Case[] => [
+      { route, label: 'not multipart/related', ...stowRequest('x', 'application/dicom', path), status: 415 },
+      {
+        route,
+        label: 'parts of another type than application/dicom',
+        ...stowRequest('x', 'multipart/related; type="application/dicom+json"; boundary=mx', path),
+        status: 415,
+      },
+      {
+        route,
+        label: 'no boundary',
+        ...stowRequest('x', 'multipart/related; type="application/dicom"', path),
+        status: 400,
+      },
+      { route, label: 'no parts', ...stowRequest('--mx--\r\n', undefined, path), status: 400 },
+      {
+        route,
+        label: 'a truncated body',
+        ...stowRequest(stowParts(['DICM']).slice(0, 30), undefined, path),
+        status: 400,
+      },
+      {
+        route,
+        label: 'a patient that is not an address',
+        build: () => ({
+          method: 'POST',
+          path: `${path}?patient=nobody`,
+          headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=mx' },
+          body: stowParts(['x']),
+        }),
+        status: 400,
+      },
+      {
+        route,
+        label: 'an instance over the limit, streamed',
+        build: () => ({
+          method: 'POST',
+          path: `${path}?patient=${patientAddress}`,
+          headers: { 'content-type': 'multipart/related; type="application/dicom"; boundary=mx' },
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('--mx\r\nContent-Type: application/dicom\r\n\r\n'))
+              for (let sent = 0; sent < INGEST.maxInstanceBytes + 64 * 1024; sent += 64 * 1024)
+                controller.enqueue(new Uint8Array(64 * 1024))
+              controller.close()
+            },
+          }),
+        }),
+        status: [400, 413],
+      },
+    ])
+
     const cases: Case[] = [
+      ...stowCases,
+      // the unit's ingest desk
+      {
+        route: 'GET /api/v1/unit/held-studies',
+        label: 'an unknown query key is ignored, a credential is not',
+        build: () => ({ method: 'GET', path: '/api/v1/unit/held-studies?x=1', token: null }),
+        status: 401,
+      },
+      {
+        route: 'POST /api/v1/unit/held-studies/:id/resolve',
+        label: 'bad JSON',
+        ...json('POST', `${heldPath}/resolve`, '{"patient":'),
+        status: 400,
+      },
+      {
+        route: 'POST /api/v1/unit/held-studies/:id/resolve',
+        label: 'not an address',
+        ...json('POST', `${heldPath}/resolve`, JSON.stringify({ patient: '0x12' })),
+        status: 400,
+      },
+      {
+        route: 'POST /api/v1/unit/held-studies/:id/resolve',
+        label: 'an unknown field',
+        ...json('POST', `${heldPath}/resolve`, JSON.stringify({ patient: zeroId.slice(0, 42), extra: 1 })),
+        status: 400,
+      },
+      {
+        route: 'POST /api/v1/unit/held-studies/:id/resolve',
+        label: 'not a held id',
+        ...json(
+          'POST',
+          '/api/v1/unit/held-studies/..%2F..%2Fetc/resolve',
+          JSON.stringify({ patient: zeroId.slice(0, 42) }),
+        ),
+        status: [400, 404],
+      },
+      {
+        route: 'DELETE /api/v1/unit/held-studies/:id',
+        label: 'not a held id',
+        build: () => ({ method: 'DELETE', path: '/api/v1/unit/held-studies/x' }),
+        status: 404,
+      },
+      {
+        route: 'PUT /api/v1/unit/patient-ids',
+        label: 'bad JSON',
+        ...json('PUT', '/api/v1/unit/patient-ids', '{'),
+        status: 400,
+      },
+      {
+        route: 'PUT /api/v1/unit/patient-ids',
+        label: 'a blank Patient ID',
+        ...json('PUT', '/api/v1/unit/patient-ids', JSON.stringify({ patientId: '   ', patient: null })),
+        status: 400,
+      },
+      {
+        route: 'PUT /api/v1/unit/patient-ids',
+        label: 'a Patient ID too long',
+        ...json(
+          'PUT',
+          '/api/v1/unit/patient-ids',
+          JSON.stringify({ patientId: 'x'.repeat(65), patient: null }),
+        ),
+        status: 400,
+      },
+      {
+        route: 'PUT /api/v1/unit/patient-ids',
+        label: 'not an approved patient',
+        ...json(
+          'PUT',
+          '/api/v1/unit/patient-ids',
+          JSON.stringify({ patientId: 'MRN-X', patient: zeroId.slice(0, 42) }),
+        ),
+        status: 400,
+      },
+      {
+        route: 'PUT /api/v1/unit/patient-ids',
+        label: 'a body too large',
+        ...json(
+          'PUT',
+          '/api/v1/unit/patient-ids',
+          JSON.stringify({ patientId: 'x'.repeat(10_000), patient: null }),
+        ),
+        status: 413,
+      },
+      {
+        route: 'POST /api/v1/unit/patient-ids/lookup',
+        label: 'wrong types',
+        ...json('POST', '/api/v1/unit/patient-ids/lookup', JSON.stringify({ patientId: 5 })),
+        status: 400,
+      },
+      {
+        route: 'POST /api/v1/unit/patient-ids/lookup',
+        label: 'invalid UTF-8',
+        ...json('POST', '/api/v1/unit/patient-ids/lookup', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])),
+        status: 400,
+      },
       // sign-in
       {
         route: 'POST /api/v1/auth/sign-in',
@@ -1481,6 +1836,100 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
         status: 413,
       },
 
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'bad record id',
+        ...json(
+          'POST',
+          '/api/v1/records/0x12/deidentified-copies',
+          JSON.stringify({ envelope: 'AAAA', blobs: ['x'], audience: patientAddress }),
+          'patient',
+        ),
+        status: 400,
+      },
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'bad JSON',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+          body: '{"envelope":',
+        }),
+        status: 400,
+        code: 'INVALID_JSON',
+      },
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'no audience',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+          body: JSON.stringify({ envelope: copyCt2.envelope, blobs: copyCt2.blobs }),
+        }),
+        status: 400,
+      },
+      ...badAddresses.map(
+        (bad): Case => ({
+          route: 'POST /api/v1/records/:id/deidentified-copies',
+          label: `bad audience ${bad}`,
+          as: 'patient',
+          build: () => ({
+            method: 'POST',
+            path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+            body: JSON.stringify({ ...copyCt2, audience: bad }),
+          }),
+          status: 400,
+        }),
+      ),
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'an audience without a grant from the patient',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+          body: JSON.stringify({ ...copyCt2, audience: callers.get('requestor')!.identity!.account.address }),
+        }),
+        status: 400,
+        code: 'NO_ACTIVE_GRANT',
+      },
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'the patient as audience',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+          body: JSON.stringify({ ...copyCt2, audience: patientAddress }),
+        }),
+        status: 400,
+        code: 'INVALID_AUDIENCE',
+      },
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'an unknown record',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${zeroId}/deidentified-copies`,
+          body: JSON.stringify(copyCt2),
+        }),
+        status: 404,
+      },
+      {
+        route: 'POST /api/v1/records/:id/deidentified-copies',
+        label: 'oversize (declared)',
+        as: 'patient',
+        build: () => ({
+          method: 'POST',
+          path: `/api/v1/records/${dicomRecord}/deidentified-copies`,
+          body: 'x'.repeat(LIMITS.maxJsonBytes + 1),
+        }),
+        status: 413,
+      },
+
       // record reads: ids, kinds, indexes
       ...['0x1234', `0x${'0'.repeat(65)}`, `0x${'z'.repeat(64)}`, 'abc'].flatMap((bad): Case[] => [
         {
@@ -1519,6 +1968,8 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
             `/studies/${bad}/series/1.2/instances`,
           ],
           ['GET /api/v1/dicomweb/studies/:study/metadata', `/studies/${bad}/metadata`],
+          ['GET /api/v1/dicomweb/studies/:study', `/studies/${bad}`],
+          ['GET /api/v1/dicomweb/studies/:study/series/:series', `/studies/1.2/series/${bad}`],
           [
             'GET /api/v1/dicomweb/studies/:study/series/:series/metadata',
             `/studies/1.2/series/${bad}/metadata`,

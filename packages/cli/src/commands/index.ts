@@ -4,9 +4,18 @@ import { audit } from './audit.js'
 import { get } from './get.js'
 import { grant, revoke, rotate } from './grant.js'
 import { grants } from './grants.js'
+import {
+  held,
+  heldDiscard,
+  heldResolve,
+  patientIdRemove,
+  patientIdSet,
+  patientIdShow,
+} from './ingest-desk.js'
 import { records } from './records.js'
 import { register } from './register.js'
-import { emergency, request, requests, respond } from './requests.js'
+import { deidentify, emergency, request, requests, respond } from './requests.js'
+import { serve } from './serve.js'
 import { show } from './show.js'
 import { start } from './start.js'
 import { status } from './status.js'
@@ -22,10 +31,17 @@ export const commands: Command[] = [
   approve,
   reject,
   suspend,
+  held,
+  heldResolve,
+  heldDiscard,
+  patientIdSet,
+  patientIdRemove,
+  patientIdShow,
   upload,
   records,
   show,
   get,
+  serve,
   grant,
   grants,
   revoke,
@@ -33,6 +49,7 @@ export const commands: Command[] = [
   request,
   requests,
   respond,
+  deidentify,
   emergency,
   audit,
 ]

@@ -64,7 +64,7 @@ export const records: Command = {
               const d = r.details
               return [
                 r.id,
-                r.kind,
+                r.deidentifiedFrom ? `${r.kind} (de-identified copy)` : r.kind,
                 formatTime(r.createdAt),
                 ...(d
                   ? [d.date, d.appointment ?? '-', String(d.files), formatBytes(d.bytes), d.description ?? '']

@@ -1,13 +1,19 @@
 import {
+  type CreateDeidentifiedCopyReturnType,
+  createDeidentifiedCopy,
   declareEmergency,
   getChainTime,
   getRequest,
+  Kind,
   kindsOf,
+  listRecords,
   MAX_EMERGENCY_DURATION,
+  type PcmimsClient,
+  PreconditionError,
   requestAccess,
   respondToRequest,
 } from '@pcmims/core'
-import { getAddress, isAddress } from 'viem'
+import { type Address, getAddress, type Hex, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { flag, str, strs } from '../command.js'
 import { connect } from '../context.js'
@@ -105,7 +111,8 @@ export const requests: Command = {
 export const respond: Command = {
   name: ['respond'],
   summary: 'Patient: approve (creating a grant) or deny an access request',
-  usage: 'respond REQUEST_ID --approve|--deny [--expires DURATION] [--view-only] [--deidentified]',
+  usage:
+    'respond REQUEST_ID --approve|--deny [--expires DURATION] [--view-only] [--deidentified [--include-burned-in]]',
   positionals: true,
   options: {
     approve: { type: 'boolean' },
@@ -113,6 +120,7 @@ export const respond: Command = {
     expires: { type: 'string' },
     'view-only': { type: 'boolean' },
     deidentified: { type: 'boolean' },
+    'include-burned-in': { type: 'boolean' },
   },
   details: [
     ['REQUEST_ID', 'the number `pcmims requests` shows (without the #)'],
@@ -120,7 +128,15 @@ export const respond: Command = {
     ['--deny', 'refuse; the requestor sees the request as Denied'],
     ['--expires DURATION', `with --approve: ${EXPIRES_NOTE}`],
     ['--view-only', 'with --approve: list and view, but no downloads'],
-    ['--deidentified', 'with --approve: only de-identified copies'],
+    [
+      '--deidentified',
+      'with --approve: only de-identified copies, made now for each of your DICOM studies the request covers\n' +
+        '(reports cannot be de-identified automatically: they are listed as skipped)',
+    ],
+    [
+      '--include-burned-in',
+      'with --deidentified: include images that may show burned-in text (held back otherwise)',
+    ],
   ],
   async run(ctx) {
     const id = ctx.positionals[0]?.replace(/^#/, '')
@@ -128,6 +144,10 @@ export const respond: Command = {
       throw new UsageError('Give one request id (a number)')
     const approve = flag(ctx, 'approve')
     if (approve === flag(ctx, 'deny')) throw new UsageError('Give exactly one of --approve and --deny')
+    const deidentified = flag(ctx, 'deidentified')
+    if (deidentified && !approve) throw new UsageError('--deidentified goes with --approve')
+    if (flag(ctx, 'include-burned-in') && !deidentified)
+      throw new UsageError('--include-burned-in goes with --deidentified')
     const seconds = approve ? parseExpiry(str(ctx, 'expires')) : 0
     const client = await connect(ctx.global)
     const current = await getRequest(client.publicClient, {
@@ -143,9 +163,16 @@ export const respond: Command = {
       approve,
       expiresAt,
       download: !flag(ctx, 'view-only'),
-      deidentifiedOnly: flag(ctx, 'deidentified'),
+      deidentifiedOnly: deidentified,
       signal: ctx.signal,
     })
+    const copies = deidentified
+      ? await copyInScope(client, current, {
+          includeBurnedIn: flag(ctx, 'include-burned-in'),
+          signal: ctx.signal,
+          progress: (line) => ctx.io.progress(line),
+        })
+      : undefined
     ctx.io.result(
       {
         requestId: id,
@@ -154,9 +181,13 @@ export const respond: Command = {
         ...result,
         txHash: hash,
         gasUsed: String(gasUsed),
+        ...(copies ? { copies: copies.made, skipped: copies.skipped } : {}),
       },
       () =>
-        `Request #${id} ${expiresAt !== undefined ? `approved until ${new Date(expiresAt * 1000).toISOString()}` : 'denied'} (tx ${hash})`,
+        [
+          `Request #${id} ${expiresAt !== undefined ? `approved until ${new Date(expiresAt * 1000).toISOString()}` : 'denied'} (tx ${hash})`,
+          ...(copies ? describeCopies(copies) : []),
+        ].join('\n'),
     )
   },
 }
@@ -200,4 +231,86 @@ export const emergency: Command = {
         `Emergency access to ${getAddress(patient)} (${reasonName(reason)}) until ${new Date(receipt.until * 1000).toISOString()}; the patient sees it.`,
     )
   },
+}
+
+export const deidentify: Command = {
+  name: ['deidentify'],
+  summary:
+    'Patient: make a de-identified copy of one of your DICOM studies for a requestor you granted access',
+  usage: 'deidentify RECORD_ID --for ADDR [--include-burned-in]',
+  positionals: true,
+  options: { for: { type: 'string' }, 'include-burned-in': { type: 'boolean' } },
+  details: [
+    ['RECORD_ID', 'your study record (0x…, 32 bytes), as `pcmims records` shows it'],
+    ['--for ADDR', 'the requestor; it must hold an active grant from you (approve its request first)'],
+    ['--include-burned-in', 'include images that may show burned-in text (held back otherwise)'],
+  ],
+  async run(ctx) {
+    const recordId = ctx.positionals[0]
+    if (!recordId || !/^0x[0-9a-fA-F]{64}$/.test(recordId) || ctx.positionals.length !== 1)
+      throw new UsageError('Give one record id (0x and 64 hex digits)')
+    const audience = str(ctx, 'for')
+    if (!audience || !isAddress(audience, { strict: false })) throw new UsageError('--for must be an address')
+    const client = await connect(ctx.global)
+    const copy = await createDeidentifiedCopy(client, {
+      recordId: recordId as Hex,
+      audience: getAddress(audience),
+      includeBurnedIn: flag(ctx, 'include-burned-in'),
+      signal: ctx.signal,
+    })
+    ctx.io.result(copy, () => describeCopies({ made: [copy], skipped: [] }).join('\n'))
+  },
+}
+
+type CopyOutcome = {
+  made: CreateDeidentifiedCopyReturnType[]
+  skipped: Array<{ recordId: Hex; kind: string; reason: string; code: string | undefined }>
+}
+
+/** De-identified copies of the patient's current, original records that an approved request covers. */
+async function copyInScope(
+  client: PcmimsClient,
+  request: { requestor: Address; scope: string; kindMask: number },
+  options: { includeBurnedIn: boolean; signal: AbortSignal; progress: (line: string) => void },
+): Promise<CopyOutcome> {
+  const own = await listRecords(client, { signal: options.signal })
+  const inScope = own.filter(
+    (r) =>
+      !r.deidentifiedFrom && (request.scope !== 'Kinds' || ((request.kindMask >> Kind[r.kind]) & 1) === 1),
+  )
+  const outcome: CopyOutcome = { made: [], skipped: [] }
+  for (const [i, record] of inScope.entries()) {
+    options.progress(`de-identifying record ${i + 1}/${inScope.length} (${record.kind})`)
+    try {
+      outcome.made.push(
+        await createDeidentifiedCopy(client, {
+          recordId: record.id,
+          audience: request.requestor,
+          includeBurnedIn: options.includeBurnedIn,
+          signal: options.signal,
+        }),
+      )
+    } catch (error) {
+      // A report, or a study with an image the profile cannot process: said, never copied in part.
+      if (!(error instanceof PreconditionError)) throw error
+      outcome.skipped.push({
+        recordId: record.id,
+        kind: record.kind,
+        reason: error.details ? `${error.shortMessage}: ${error.details}` : error.shortMessage,
+        code: error.code,
+      })
+    }
+  }
+  return outcome
+}
+
+function describeCopies(outcome: CopyOutcome): string[] {
+  const lines = outcome.made.map(
+    (c) =>
+      `De-identified copy ${c.recordId} of ${c.sourceId} for ${c.audience}: ${c.instances} instance(s), ${c.status}` +
+      (c.held.length ? `; held back: ${c.held.map((h) => `${h.path} (${h.reason})`).join(', ')}` : ''),
+  )
+  for (const s of outcome.skipped) lines.push(`Not copied: ${s.recordId} (${s.kind}): ${s.reason}`)
+  if (outcome.made.length === 0 && outcome.skipped.length === 0) lines.push('No records to copy.')
+  return lines
 }

@@ -2,7 +2,7 @@ import { closeRecord, openRecord } from '@pcmims/core'
 import type { Hex } from 'viem'
 import type { Command } from '../command.js'
 import { connect } from '../context.js'
-import { formatBytes } from '../format.js'
+import { formatBytes, table } from '../format.js'
 import { UsageError } from '../io.js'
 
 export const show: Command = {
@@ -30,8 +30,11 @@ export const show: Command = {
       unit: m.unit,
       createdAt: m.createdAt,
       files: m.files.map((f) => ({ path: f.path, mediaType: f.mediaType, size: f.size })),
+      report: m.report ?? null,
       access: record.access,
     }
+    const range = (r: NonNullable<typeof m.report>['results'][number]) =>
+      r.range ?? (r.low !== undefined || r.high !== undefined ? `${r.low ?? ''}–${r.high ?? ''}` : '')
     ctx.io.result(result, () =>
       [
         `record      ${record.recordId}`,
@@ -42,6 +45,26 @@ export const show: Command = {
         `your access ${record.access.basis}${record.access.download ? ', download allowed' : ', view only'}`,
         `files       ${m.files.length}`,
         ...m.files.map((f) => `  ${f.path}  ${f.mediaType}  ${formatBytes(f.size)}`),
+        ...(m.report
+          ? [
+              `report      ${[m.report.title, m.report.status, m.report.date].filter(Boolean).join(', ')}`,
+              ...(m.report.results.length > 0
+                ? [
+                    table(
+                      ['  RESULT', 'VALUE', 'UNIT', 'RANGE', 'FLAG'],
+                      m.report.results.map((r) => [
+                        `  ${'  '.repeat(r.level ?? 0)}${r.name}`,
+                        r.value ?? '',
+                        r.unit ?? '',
+                        range(r),
+                        r.flag ?? '',
+                      ]),
+                    ),
+                  ]
+                : []),
+              ...(m.report.conclusion ? [`conclusion  ${m.report.conclusion}`] : []),
+            ]
+          : []),
       ].join('\n'),
     )
   },

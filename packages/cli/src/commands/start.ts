@@ -13,7 +13,7 @@ export const start: Command = {
   name: ['start'],
   summary: 'Start a node: embedded chain, IPFS, indexer, outbox and HTTP API (dev accounts printed)',
   usage:
-    'start [--data-dir DIR] [--port N] [--host ADDR] [--chain-port N] [--ipfs-rpc-url URL] [--tls-cert FILE --tls-key FILE] [--config FILE]',
+    'start [--data-dir DIR] [--port N] [--host ADDR] [--chain-port N] [--ipfs-rpc-url URL] [--tls-cert FILE --tls-key FILE] [--dicom-port N] [--config FILE]',
   options: {
     'data-dir': { type: 'string' },
     port: { type: 'string' },
@@ -23,6 +23,7 @@ export const start: Command = {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     config: { type: 'string' },
+    'dicom-port': { type: 'string' },
   },
   details: [
     ['--data-dir DIR', 'where the node keeps its chain, blocks and database (default .pcmims)'],
@@ -35,6 +36,10 @@ export const start: Command = {
     ],
     ['--tls-cert FILE', 'serve HTTPS with this PEM certificate (with --tls-key)'],
     ['--tls-key FILE', "the certificate's PEM private key"],
+    [
+      '--dicom-port N',
+      'also receive DICOM (C-STORE, C-ECHO) on this port, AE title PCMIMS by default\n(see docs/operations.md: dimse.*; on the dev chain records name the dev radiologist)',
+    ],
     ['--config FILE', 'a JSON configuration file (default DIR/pcmims.config.json); options override it'],
   ],
   clientOptions: ['json'],
@@ -42,6 +47,7 @@ export const start: Command = {
     // Loaded here, not at the top: the node pulls in Helia and friends, which client commands never need.
     const { createLogger, loadConfig, startNode } = await import('@pcmims/node')
     const chainPort = port(str(ctx, 'chain-port'), '--chain-port')
+    const dicomPort = port(str(ctx, 'dicom-port'), '--dicom-port')
     const ipfsRpcUrl = str(ctx, 'ipfs-rpc-url')
     const tlsCert = str(ctx, 'tls-cert')
     const tlsKey = str(ctx, 'tls-key')
@@ -56,6 +62,7 @@ export const start: Command = {
         ...(chainPort !== undefined ? { chain: { port: chainPort } } : {}),
         ...(ipfsRpcUrl ? { ipfs: { mode: 'kubo' as const, rpcUrl: ipfsRpcUrl } } : {}),
         ...(tlsCert && tlsKey ? { tls: { certFile: tlsCert, keyFile: tlsKey } } : {}),
+        ...(dicomPort !== undefined ? { dimse: { enabled: true, port: dicomPort } } : {}),
       },
       ...(str(ctx, 'config') ? { configFile: str(ctx, 'config') } : {}),
     })
@@ -95,6 +102,7 @@ export const start: Command = {
         contract: node.contract,
         rpcUrl: node.rpcUrl,
         unit: node.unit,
+        dicom: node.dimse ?? null,
         accounts,
       },
       () =>
@@ -104,6 +112,10 @@ export const start: Command = {
           `  chain ${node.rpcUrl} (chain id ${node.chainId}), contract ${node.contract}`,
           `  data  ${config.dataDir}`,
           `  ipfs  ${config.ipfs.mode === 'kubo' ? 'Kubo RPC API' : 'embedded'}${config.tls ? ', HTTPS' : ''}`,
+          `  dicomweb ${node.url}/api/v1/dicomweb (QIDO-RS, WADO-RS, STOW-RS)`,
+          ...(node.dimse
+            ? [`  dicom ${node.dimse.aeTitle}@${node.dimse.host}:${node.dimse.port} (C-STORE, C-ECHO)`]
+            : []),
           ...(accounts.length
             ? [
                 '',

@@ -12,6 +12,7 @@ import {
     GRANT_DOWNLOAD,
     Grant,
     Participant,
+    RECORD_DEIDENTIFIED,
     RECORD_SUPERSEDED,
     Record,
     Role,
@@ -58,17 +59,24 @@ abstract contract AccessModule is PcmimsStorage {
         }
 
         Grant memory g = _grants[r.patient][grantee];
-        if (g.scope != Scope.None && g.expiresAt > block.timestamp) {
+        bool live = g.scope != Scope.None && g.expiresAt > block.timestamp;
+        if (r.flags & RECORD_DEIDENTIFIED != 0) {
+            // A de-identified copy: its audience, under any live grant from the patient (download per that grant).
+            // No other grantee, no emergency: the copy exists for that one requestor.
+            if (live && _copyAudience[recordId] == grantee) {
+                return (true, g.flags & GRANT_DOWNLOAD != 0, false, g.expiresAt, BASIS_GRANT);
+            }
+            return (false, false, false, 0, BASIS_NONE);
+        }
+        if (live) {
             bool covered = g.scope == Scope.All || (g.scope == Scope.Kinds && (g.kindMask >> uint8(r.kind)) & 1 == 1)
                 || (g.scope == Scope.Records && _recordGrants[_recordGrantKey(r.patient, grantee, recordId)] == g.epoch);
             if (covered) {
-                return (
-                    true,
-                    g.flags & GRANT_DOWNLOAD != 0,
-                    g.flags & GRANT_DEIDENTIFIED_ONLY != 0,
-                    g.expiresAt,
-                    BASIS_GRANT
-                );
+                if (g.flags & GRANT_DEIDENTIFIED_ONLY == 0) {
+                    return (true, g.flags & GRANT_DOWNLOAD != 0, false, g.expiresAt, BASIS_GRANT);
+                }
+                // A de-identified-only grant never covers an original: refused, with the reason in the flag.
+                deidentifiedOnly = true;
             }
         }
 
@@ -79,6 +87,6 @@ abstract contract AccessModule is PcmimsStorage {
                 return (true, false, false, e.until, BASIS_EMERGENCY);
             }
         }
-        return (false, false, false, 0, BASIS_NONE);
+        return (false, false, deidentifiedOnly, 0, BASIS_NONE);
     }
 }

@@ -29,6 +29,8 @@ abstract contract PcmimsStorage is IPcmimsEvents {
     mapping(bytes32 key => uint32) internal _recordGrants;
     mapping(uint256 id => AccessRequest) internal _requests;
     mapping(address medic => mapping(address patient => Emergency)) internal _emergencies;
+    /// The one reader (besides patient and custodian) of a RECORD_DEIDENTIFIED record. Appended: storage order.
+    mapping(bytes32 id => address) internal _copyAudience;
 
     // Raw packed-slot access for the hot paths: one SLOAD and shifts instead of a memory struct copy (which
     // costs ~0.5k gas per struct). Bit offsets follow Solidity's packing of the structs in PcmimsTypes.sol

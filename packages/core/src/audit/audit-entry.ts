@@ -29,6 +29,12 @@ export const AUDIT_ACTIONS = [
   'registration.reject',
   'registration.suspend',
   'audit.read',
+  'ingest.store',
+  'ingest.held-read',
+  'ingest.resolve',
+  'ingest.discard',
+  'patient-map.set',
+  'patient-map.remove',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -12,6 +12,7 @@ import { BaseError } from '../errors/base-error.js'
 import {
   acceptGovernance,
   admitUnit,
+  anchorDeidentifiedCopy,
   anchorRecord,
   anchorRecords,
   approveParticipant,
@@ -25,6 +26,7 @@ import {
   deployPcmims,
   endEmergency,
   getAccess,
+  getCopyAudience,
   getEmergency,
   getEncryptionKey,
   getGovernance,
@@ -275,15 +277,85 @@ describe('records, grants and access', () => {
       deidentifiedOnly: true,
     })
     expect(records.events.map((e) => e.eventName)).toEqual(['GrantSet', 'GrantRecords'])
+    // De-identified only: the listed original is refused, with the reason in the flag.
     expect(
       await canAccessBatch(chain.publicClient, { contract, grantee: medic.address, recordIds: [ct, mri] }),
-    ).toEqual([false, true])
+    ).toEqual([false, false])
+    expect(
+      await getAccess(chain.publicClient, { contract, grantee: medic.address, recordId: mri }),
+    ).toMatchObject({
+      allowed: false,
+      deidentifiedOnly: true,
+    })
     const revoked = await revokeAccess(patient.wallet, { contract, grantee: medic.address })
     expect(revoked.events[0]).toMatchObject({ eventName: 'GrantRevoked', args: { epoch: records.epoch } })
     expect(
       (await getGrant(chain.publicClient, { contract, patient: patient.address, grantee: medic.address }))
         .scope,
     ).toBe('None')
+  })
+
+  it('de-identified copies: anchored for an audience with a grant, readable by it only', async () => {
+    const source = id()
+    await anchorRecord(unit.wallet, {
+      contract,
+      id: source,
+      patient: patient.address,
+      uploader: uploader.address,
+      kind: 'CT',
+    })
+    const copy = id()
+    const refused = await anchorDeidentifiedCopy(patient.wallet, {
+      contract,
+      id: copy,
+      sourceId: source,
+      audience: requestor.address,
+    }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ContractCallError)
+    expect((refused as ContractCallError).errorName).toBe('NoActiveGrant')
+    await grantAccess(patient.wallet, {
+      contract,
+      grantee: requestor.address,
+      scope: 'All',
+      expiresAt: (await chain.now()) + 3600,
+      download: false,
+      deidentifiedOnly: true,
+    })
+    const made = await anchorDeidentifiedCopy(unit.wallet, {
+      contract,
+      id: copy,
+      sourceId: source,
+      audience: requestor.address,
+    })
+    expect(made.id).toBe(copy)
+    expect(made.events).toMatchObject([
+      {
+        eventName: 'DeidentifiedCopyAnchored',
+        args: { id: copy, sourceId: source, audience: requestor.address },
+      },
+    ])
+    expect(await getRecord(chain.publicClient, { contract, id: copy })).toMatchObject({
+      patient: patient.address,
+      kind: 'CT',
+      deidentified: true,
+      superseded: false,
+    })
+    expect((await getRecord(chain.publicClient, { contract, id: source }))?.deidentified).toBe(false)
+    expect(await getCopyAudience(chain.publicClient, { contract, id: copy })).toBe(requestor.address)
+    expect(await getCopyAudience(chain.publicClient, { contract, id: source })).toBeNull()
+    expect(
+      await canAccessBatch(chain.publicClient, {
+        contract,
+        grantee: requestor.address,
+        recordIds: [copy, source],
+      }),
+    ).toEqual([true, false])
+    expect(
+      await getAccess(chain.publicClient, { contract, grantee: requestor.address, recordId: source }),
+    ).toMatchObject({
+      allowed: false,
+      deidentifiedOnly: true,
+    })
   })
 
   it('access requests: request, approve (grant written), deny', async () => {

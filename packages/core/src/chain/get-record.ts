@@ -12,6 +12,8 @@ export type GetRecordReturnType = {
   /** Index of the custodian unit (the uploader's unit). */
   unitIndex: number
   superseded: boolean
+  /** A de-identified copy made for one audience (`getCopyAudience`). */
+  deidentified: boolean
   flags: number
 } | null
 
@@ -35,6 +37,7 @@ export async function getRecord(
     createdAt: r.createdAt,
     unitIndex: r.unitIndex,
     superseded: (r.flags & RecordFlag.Superseded) !== 0,
+    deidentified: (r.flags & RecordFlag.Deidentified) !== 0,
     flags: r.flags,
   }
 }

@@ -9,6 +9,11 @@ export {
   type AnchorAuditRootReturnType,
   anchorAuditRoot,
 } from './anchor-audit-root.js'
+export {
+  type AnchorDeidentifiedCopyParameters,
+  type AnchorDeidentifiedCopyReturnType,
+  anchorDeidentifiedCopy,
+} from './anchor-deidentified-copy.js'
 export { type AnchorRecordParameters, type AnchorRecordReturnType, anchorRecord } from './anchor-record.js'
 export {
   type AnchorRecordsItem,
@@ -61,6 +66,11 @@ export {
   type GetAuditRootReturnType,
   getAuditRoot,
 } from './get-audit-root.js'
+export {
+  type GetCopyAudienceParameters,
+  type GetCopyAudienceReturnType,
+  getCopyAudience,
+} from './get-copy-audience.js'
 export { type GetEmergencyParameters, type GetEmergencyReturnType, getEmergency } from './get-emergency.js'
 export {
   type GetEncryptionKeyParameters,

@@ -1,5 +1,10 @@
 export { getChainTime } from './chain-time.js'
 export {
+  type CreateDeidentifiedCopyParameters,
+  type CreateDeidentifiedCopyReturnType,
+  createDeidentifiedCopy,
+} from './create-deidentified-copy.js'
+export {
   type CreateGrantParameters,
   type CreateGrantReturnType,
   createGrant,
@@ -44,6 +49,18 @@ export {
   type RotateRecordKeyReturnType,
   rotateRecordKey,
 } from './rotate-record-key.js'
+export {
+  discardHeldStudy,
+  type HeldStudy,
+  type IngestBatchStatus,
+  listHeldStudies,
+  lookupPatientId,
+  type MapPatientIdParameters,
+  type MapPatientIdReturnType,
+  mapPatientId,
+  type ResolveHeldStudyParameters,
+  resolveHeldStudy,
+} from './unit-ingest-desk.js'
 export {
   type ResumableSource,
   ResumableUploadError,

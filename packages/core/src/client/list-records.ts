@@ -13,6 +13,10 @@ export type RecordSummary = {
   /** Anchor time (unix seconds). */
   createdAt: number
   txHash: Hex
+  /** Set for a de-identified copy: the record it was made from. */
+  deidentifiedFrom?: Hex | undefined
+  /** Set for a de-identified copy: the one requestor it was made for. */
+  audience?: Address | undefined
   /** Present when the manifest was opened (details requested, or filtering by appointment/date). */
   details?: {
     appointment?: string | undefined

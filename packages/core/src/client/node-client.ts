@@ -1,4 +1,4 @@
-import { type Address, bytesToHex, type Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 import { platformFetch } from '#platform/fetch'
 import { createSignInMessage } from '../auth/sign-in-message.js'
 import { BaseError } from '../errors/base-error.js'

@@ -52,6 +52,14 @@ export async function openRecord(client: PcmimsClient, params: OpenRecordParamet
       code: 'CHAIN_UNAVAILABLE',
     })
   }
+  // The chain refuses originals to a de-identified-only grantee and says why in the flag.
+  if (access.deidentifiedOnly) {
+    throw new AccessDeniedError('The patient allowed de-identified copies only', {
+      code: 'DEIDENTIFIED_ONLY',
+      details:
+        'this is the original record; the copies the patient made for you are listed with your records',
+    })
+  }
   if (!access.allowed) {
     const record = await getRecord(client.publicClient, {
       contract: client.config.contract,
@@ -63,12 +71,6 @@ export async function openRecord(client: PcmimsClient, params: OpenRecordParamet
         : record
           ? 'no grant, or an expired or revoked one'
           : 'no record with this id on chain',
-    })
-  }
-  if (access.deidentifiedOnly) {
-    throw new AccessDeniedError('The patient allowed de-identified copies only', {
-      code: 'DEIDENTIFIED_ONLY',
-      details: 'this is the original record; de-identified copies are made for the requestor separately',
     })
   }
   const answer = await client.node.json<{ envelope: string }>('GET', `/api/v1/records/${recordId}`, {

@@ -1,5 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { getAddress, type Hex, hexToBytes } from 'viem'
+import { getCopyAudience } from '../chain/get-copy-audience.js'
 import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { encryptStream } from '../crypto/encrypt-stream.js'
 import { generateDek } from '../crypto/generate-dek.js'
@@ -62,7 +63,25 @@ export async function rotateRecordKey(
       contract: client.config.contract,
       account: old.envelope.unit,
     })
-    const grantees = await standingGrantees(client, old.envelope.patient, old.envelope.kind)
+    // A de-identified copy stays keyed for its one audience; any other record for the standing grantees.
+    const audience = await getCopyAudience(client.publicClient, {
+      contract: client.config.contract,
+      id: old.recordId,
+    })
+    const grantees = audience
+      ? [
+          {
+            address: audience,
+            role: 'grantee' as const,
+            publicKey: hexToBytes(
+              await getEncryptionKey(client.publicClient, {
+                contract: client.config.contract,
+                account: audience,
+              }),
+            ),
+          },
+        ]
+      : await standingGrantees(client, old.envelope.patient, old.envelope.kind)
     const envelope: RecordEnvelope = {
       ...old.envelope,
       ...binding,

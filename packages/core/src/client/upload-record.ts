@@ -1,23 +1,14 @@
 import { Kind } from '@pcmims/contracts'
-import { CID } from 'multiformats/cid'
 import { type Address, bytesToHex, getAddress, type Hex, hexToBytes } from 'viem'
 import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { getGrant } from '../chain/get-grant.js'
 import { getParticipant } from '../chain/get-participant.js'
-import { encryptStream } from '../crypto/encrypt-stream.js'
 import { generateDek } from '../crypto/generate-dek.js'
-import { sealBytes } from '../crypto/seal-bytes.js'
-import { createSha256 } from '../crypto/sha256.js'
 import type { StudyManifest } from '../dicom/study/study-manifest.js'
-import { encodeEnvelope, type RecordEnvelope } from '../records/envelope.js'
-import {
-  assertSafeRelativePath,
-  encodeManifest,
-  type ManifestFile,
-  type RecordManifest,
-} from '../records/manifest.js'
-import { wrapForRecipients } from '../records/record-keys.js'
+import { assertSafeRelativePath, type ManifestFile } from '../records/manifest.js'
 import type { RecordKind } from '../records/schema-helpers.js'
+import { encryptRecordFile, type StoreCiphertext, sealRecord } from '../records/seal-record.js'
+import type { ReportSummary } from '../reports/report-summary.js'
 import { getChainTime } from './chain-time.js'
 import { PreconditionError } from './errors.js'
 import { iterableToStream } from './node-client.js'
@@ -52,6 +43,8 @@ export type UploadRecordParameters = {
   patientMrn?: string | undefined
   /** For a DICOM study: its hierarchy, sealed in the manifest (see `uploadDicomStudies`). */
   study?: StudyManifest | undefined
+  /** For a report: its summary (title, date, status, results), sealed in the manifest (see `readReport`). */
+  report?: ReportSummary | undefined
   /** Wait until the record is anchored on chain (default true). */
   waitForAnchor?: boolean | undefined
   signal?: AbortSignal | undefined
@@ -123,47 +116,59 @@ export async function uploadRecord(
 
   const dek = generateDek()
   const files: ManifestFile[] = []
-  const totalBytes = { value: 0 }
+  let totalBytes = 0
+  const store: StoreCiphertext = (ciphertext, { signal }) =>
+    storeBlob(client, iterableToStream(ciphertext), signal)
   for (const [index, file] of params.files.entries()) {
     params.signal?.throwIfAborted()
-    files.push(await encryptAndStore(client, dek, file, index, params, totalBytes))
+    let fileBytes = 0
+    files.push(
+      await encryptRecordFile({
+        dek,
+        path: file.path,
+        mediaType: file.mediaType,
+        plaintext: file.open(),
+        store,
+        signal: params.signal,
+        onBytes: (n) => {
+          fileBytes += n
+          totalBytes += n
+          params.onProgress?.({
+            file: file.path,
+            fileIndex: index,
+            fileCount: params.files.length,
+            fileBytes,
+            totalBytes,
+          })
+        },
+      }),
+    )
   }
-  const manifest: RecordManifest = {
-    v: 1,
-    type: 'pcmims/record-manifest',
-    nonce: globalThis.crypto.getRandomValues(new Uint8Array(16)),
+  const sealed = await sealRecord({
+    dek,
+    chainId: config.chainId,
+    contract,
+    unit: config.unit,
+    uploader: account.address,
+    patient,
     kind: params.kind,
-    patient: { address: patient, name: params.patientName, mrn: params.patientMrn },
+    files,
+    recipients,
     appointment: params.appointment,
     description: params.description,
-    date: params.date ?? new Date().toISOString().slice(0, 10),
-    createdAt: new Date().toISOString(),
-    uploader: account.address,
-    unit: getAddress(config.unit),
-    files,
+    date: params.date,
+    patientName: params.patientName,
+    patientMrn: params.patientMrn,
     study: params.study,
-  }
-  const sealedManifest = await sealBytes(encodeManifest(manifest), { dek })
-  const manifestBlob = await storeBlob(client, sealedManifest, params.signal)
-  const manifestCid = CID.parse(manifestBlob.cid)
-  const binding = { chainId: BigInt(config.chainId), contract: getAddress(contract), manifest: manifestCid }
-  const envelope: RecordEnvelope = {
-    v: 1,
-    type: 'pcmims/record-envelope',
-    ...binding,
-    kind: params.kind,
-    patient,
-    uploader: account.address,
-    unit: getAddress(config.unit),
-    manifestSize: sealedManifest.length,
-    recipients: await wrapForRecipients({ dek, envelope: binding, recipients }),
-  }
-  dek.fill(0)
-  const encoded = await encodeEnvelope(envelope)
+    report: params.report,
+    store,
+    signal: params.signal,
+  }).finally(() => dek.fill(0))
+  const { envelope } = sealed
   const status = await client.node.json<UploadStatus>('POST', '/api/v1/records', {
     body: {
-      envelope: toBase64(encoded.bytes),
-      blobs: [manifestBlob.cid, ...files.map((f) => f.cid.toString())],
+      envelope: toBase64(sealed.envelopeBytes),
+      blobs: sealed.blobs,
     },
     query: { wait: params.waitForAnchor === false ? undefined : 'anchored' },
     signal: params.signal,
@@ -171,7 +176,7 @@ export async function uploadRecord(
   return {
     recordId: status.recordId,
     envelopeCid: status.envelopeCid,
-    manifestCid: manifestBlob.cid,
+    manifestCid: sealed.manifestCid,
     files: files.map((f) => ({
       path: f.path,
       cid: f.cid.toString(),
@@ -225,43 +230,6 @@ export async function standingGrantees(client: PcmimsClient, patient: Address, k
     })
   }
   return out
-}
-
-async function encryptAndStore(
-  client: PcmimsClient,
-  dek: Uint8Array,
-  file: UploadFile,
-  index: number,
-  params: UploadRecordParameters,
-  total: { value: number },
-): Promise<ManifestFile> {
-  const hasher = createSha256()
-  let size = 0
-  const counted = async function* () {
-    for await (const chunk of file.open()) {
-      hasher.update(chunk)
-      size += chunk.length
-      total.value += chunk.length
-      params.onProgress?.({
-        file: file.path,
-        fileIndex: index,
-        fileCount: params.files.length,
-        fileBytes: size,
-        totalBytes: total.value,
-      })
-      yield chunk
-    }
-  }
-  const ciphertext = encryptStream(counted(), { dek, signal: params.signal })
-  const stored = await storeBlob(client, iterableToStream(ciphertext), params.signal)
-  return {
-    path: file.path,
-    mediaType: file.mediaType,
-    size,
-    sha256: hasher.digest(),
-    cid: CID.parse(stored.cid),
-    ciphertextSize: stored.size,
-  }
 }
 
 export async function storeBlob(

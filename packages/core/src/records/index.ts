@@ -35,4 +35,13 @@ export {
   wrapForRecipients,
 } from './record-keys.js'
 export { RECORD_KINDS, type RecordKind } from './schema-helpers.js'
+export {
+  type EncryptRecordFileParameters,
+  encryptRecordFile,
+  type RecordRecipient,
+  type SealRecordParameters,
+  type SealRecordReturnType,
+  type StoreCiphertext,
+  sealRecord,
+} from './seal-record.js'
 export { type VerifyFileStreamParameters, verifyFileStream } from './verify-file-stream.js'

@@ -3,6 +3,7 @@ import type { CID } from 'multiformats/cid'
 import type { Address } from 'viem'
 import { z } from 'zod'
 import { type StudyManifest, studyManifestSchema } from '../dicom/study/study-manifest.js'
+import { type ReportSummary, reportSummarySchema } from '../reports/report-summary.js'
 import { InvalidFormatError } from './errors.js'
 import type { RecordKind } from './schema-helpers.js'
 import {
@@ -49,6 +50,8 @@ const manifestSchema = z.strictObject({
   files: z.array(manifestFileSchema).min(1).max(MANIFEST_LIMITS.maxFiles),
   /** A DICOM study: its series and instances, each instance one of `files` (by `path`). */
   study: studyManifestSchema.optional(),
+  /** A report (PDF, FHIR, DICOM SR, encapsulated PDF): what the portal shows without opening the file. */
+  report: reportSummarySchema.optional(),
 })
 
 export type ManifestFile = {
@@ -89,6 +92,8 @@ export type RecordManifest = {
   files: ManifestFile[]
   /** For a DICOM study: the study / series / instance hierarchy and what search and display need. */
   study?: StudyManifest | undefined
+  /** For a report: title, date, status and the results table (clinical data: sealed here only). */
+  report?: ReportSummary | undefined
 }
 
 export function encodeManifest(manifest: RecordManifest): Uint8Array {

@@ -99,6 +99,19 @@ export function auditChainEvents(
         detail: `request:${event.args.id}`,
       }
     }
+    if (!input && event.eventName === 'DeidentifiedCopyAnchored') {
+      const patient = lookups.patientOfRecord(event.args.id) ?? null
+      input = {
+        source: 'chain',
+        outcome: 'success',
+        action: 'record.anchor',
+        actor: patient,
+        actorRole: 'patient',
+        recordId: event.args.id,
+        patient,
+        detail: 'deidentified-copy',
+      }
+    }
     if (!input && event.eventName === 'RecordRotated') {
       // Indexed before this runs (same transaction), so the new record's patient is known.
       const patient = lookups.patientOfRecord(event.args.newId) ?? null

@@ -88,6 +88,37 @@ const MIGRATIONS: string[] = [
   // Chain events already written to the audit trail (tx hash : log index): a rebuilt index replays
   // events, the trail must not repeat them.
   `CREATE TABLE audit_chain_events (key TEXT PRIMARY KEY);`,
+  // Node-side DICOM ingest (C-STORE, STOW-RS): studies received instance by instance, each instance
+  // encrypted under its study's data key as it arrives, until the study is sealed into a record or held
+  // for the unit to name its patient. No PHI in clear: UIDs and MRNs are keyed hashes (lookup columns),
+  // data keys and metadata are sealed with a key derived from the unit's (see ingest/at-rest-keys.ts).
+  `
+  CREATE TABLE ingest_batches (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, study_key TEXT NOT NULL, patient_key TEXT NOT NULL,
+    uploader TEXT NOT NULL, patient TEXT, sealed_dek BLOB NOT NULL, sealed_meta BLOB NOT NULL,
+    state TEXT NOT NULL, hold_reason TEXT, record_id TEXT, instances INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX ingest_batches_open ON ingest_batches (state, source, study_key);
+  CREATE INDEX ingest_batches_patient ON ingest_batches (patient_key, state);
+  CREATE TABLE ingest_instances (
+    batch_id TEXT NOT NULL, sop_key TEXT NOT NULL, seq INTEGER NOT NULL, cid TEXT NOT NULL,
+    size INTEGER NOT NULL, ciphertext_size INTEGER NOT NULL, sha256 BLOB NOT NULL, sealed_meta BLOB NOT NULL,
+    PRIMARY KEY (batch_id, sop_key)
+  );
+  CREATE INDEX ingest_instances_cid ON ingest_instances (cid);
+  CREATE TABLE patient_identities (
+    key TEXT PRIMARY KEY, address TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL
+  );
+  `,
+  // De-identified copies (anchorDeidentifiedCopy): the record they were made from and their one audience,
+  // in the outbox (to anchor them) and in the chain index (to list them).
+  `
+  ALTER TABLE outbox ADD COLUMN source TEXT;
+  ALTER TABLE outbox ADD COLUMN audience TEXT;
+  ALTER TABLE records ADD COLUMN source TEXT;
+  ALTER TABLE records ADD COLUMN audience TEXT;
+  `,
 ]
 
 export function openDatabase(path: string): DatabaseSync {

@@ -1,16 +1,11 @@
-import { dagCborCidFromDigest, decodeEnvelope, type StudyManifest } from '@pcmims/core'
+import { dagCborCidFromDigest, decodeEnvelope } from '@pcmims/core'
 import { type Address, getAddress, type Hex } from 'viem'
 import type { NodeContext } from '../context.js'
-import { openCustodialRecord } from '../custody/open-custodial-record.js'
+import { type CustodialRecord, openCustodialRecord } from '../custody/open-custodial-record.js'
 import { decryptedAccessAllowed } from '../http/routes/custody.js'
+import type { IndexedStudy, ReadableStudy } from './study-source.js'
 
-/** One study of a record this node is custodian of, as its sealed manifest describes it. */
-export type IndexedStudy = {
-  recordId: Hex
-  patient: Address
-  createdAt: number
-  study: StudyManifest
-}
+export type { IndexedStudy, ReadableStudy }
 
 type Cache = Map<Hex, Promise<IndexedStudy | null>>
 
@@ -32,16 +27,20 @@ function cacheOf(ctx: NodeContext): Cache {
   return cache
 }
 
-export type ListCustodialStudiesParameters = { signal?: AbortSignal | undefined }
+export type ListCustodialStudiesParameters = {
+  signal?: AbortSignal | undefined
+  /** Opens a record (the DICOMweb service passes its cached opener). */
+  open?: ((recordId: Hex, signal: AbortSignal | undefined) => Promise<CustodialRecord>) | undefined
+}
 
 /** Every current (not superseded) DICOM study record this node is custodian of. */
 export async function listCustodialStudies(
   ctx: NodeContext,
-  { signal }: ListCustodialStudiesParameters = {},
+  { signal, open }: ListCustodialStudiesParameters = {},
 ): Promise<IndexedStudy[]> {
   const rows = ctx.db
     .prepare(
-      'SELECT id, patient, created_at FROM records WHERE superseded_by IS NULL ORDER BY created_at, id',
+      'SELECT id, patient, created_at FROM records WHERE superseded_by IS NULL ORDER BY block_number, id',
     )
     .all() as Array<{ id: string; patient: string; created_at: number }>
   const cache = cacheOf(ctx)
@@ -50,7 +49,7 @@ export async function listCustodialStudies(
     const id = row.id.toLowerCase() as Hex
     let entry = cache.get(id)
     if (!entry) {
-      entry = indexRecord(ctx, id, getAddress(row.patient), row.created_at, signal)
+      entry = indexRecord(ctx, id, getAddress(row.patient), row.created_at, signal, open)
       cache.set(id, entry)
       // A transient failure (store, abort) must not be remembered as "not a study".
       entry.catch(() => cache.delete(id))
@@ -67,9 +66,12 @@ async function indexRecord(
   patient: Address,
   createdAt: number,
   signal: AbortSignal | undefined,
+  open: ListCustodialStudiesParameters['open'],
 ): Promise<IndexedStudy | null> {
   if (!(await isCustodial(ctx, recordId))) return null
-  const { manifest } = await openCustodialRecord(ctx, recordId, { signal })
+  const { manifest } = open
+    ? await open(recordId, signal)
+    : await openCustodialRecord(ctx, recordId, { signal })
   if (!manifest.study) return null
   return { recordId, patient, createdAt, study: manifest.study }
 }
@@ -81,8 +83,6 @@ async function isCustodial(ctx: NodeContext, recordId: Hex): Promise<boolean> {
   return decodeEnvelope(await ctx.store.getBlock(cid)).unit === ctx.unit.address
 }
 
-export type ReadableStudy = IndexedStudy & { emergency: boolean }
-
 /**
  * The studies `caller` may have decrypted by this node (patient, download grantee, medic in an
  * emergency), asked of the chain in one batch and then record by record for the basis.
@@ -93,15 +93,21 @@ export async function readableStudies(
   studies: IndexedStudy[],
 ): Promise<ReadableStudy[]> {
   if (studies.length === 0) return []
-  const allowed = await ctx.chain.reader.canAccessBatch(
-    caller,
-    studies.map((s) => s.recordId),
-  )
+  // One study (every WADO-RS request) needs one chain call, not a batch call and then the basis.
+  const allowed =
+    studies.length === 1
+      ? [true]
+      : await ctx.chain.reader.canAccessBatch(
+          caller,
+          studies.map((s) => s.recordId),
+        )
   const out: ReadableStudy[] = []
   for (const [i, study] of studies.entries()) {
     if (!allowed[i]) continue
     const access = await ctx.chain.reader.access(caller, study.recordId)
-    if (decryptedAccessAllowed(access)) out.push({ ...study, emergency: access.basis === 'Emergency' })
+    if (decryptedAccessAllowed(access)) {
+      out.push({ ...study, emergency: access.basis === 'Emergency', access: 'download' })
+    }
   }
   return out
 }

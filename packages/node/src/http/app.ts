@@ -18,6 +18,8 @@ import { metaRoutes } from './routes/meta.js'
 import { participantRoutes } from './routes/participants.js'
 import { recordRoutes } from './routes/records.js'
 import { requestRoutes } from './routes/requests.js'
+import { stowRoutes } from './routes/stow.js'
+import { unitIngestRoutes } from './routes/unit-ingest.js'
 import { uploadRoutes } from './routes/uploads.js'
 
 /** The node's HTTP API: web-standard Request/Response, so tests call `app.fetch` in-process. */
@@ -40,6 +42,8 @@ export function createApp(ctx: NodeContext): Hono {
   recordRoutes(app, ctx)
   custodyRoutes(app, ctx)
   dicomwebRoutes(app, ctx)
+  stowRoutes(app, ctx)
+  unitIngestRoutes(app, ctx)
   chainRpcRoutes(app, ctx)
   grantRoutes(app, ctx)
   requestRoutes(app, ctx)

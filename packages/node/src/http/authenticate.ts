@@ -102,8 +102,8 @@ export async function requireParticipant(
 }
 
 /**
- * The chain's verdict on reading a record's original: allowed, and not limited to de-identified copies
- * (a de-identified-only grantee is served the copies made for it, never the original).
+ * The chain's verdict on reading a record: allowed. A de-identified-only grantee is refused every original
+ * (DEIDENTIFIED_ONLY) and allowed the de-identified copies the patient made for it.
  */
 export async function requireRecordAccess(
   ctx: NodeContext,
@@ -111,9 +111,10 @@ export async function requireRecordAccess(
   recordId: Hex,
 ): Promise<AccessView> {
   const access = await ctx.chain.reader.access(caller, recordId)
-  if (!access.allowed) throw new AccessDeniedError('No access to this record')
+  // The chain refuses originals to a de-identified-only grantee and says why in the flag.
   if (access.deidentifiedOnly) {
     throw new HttpError(403, 'The patient allowed de-identified copies only', { code: 'DEIDENTIFIED_ONLY' })
   }
+  if (!access.allowed) throw new AccessDeniedError('No access to this record')
   return access
 }

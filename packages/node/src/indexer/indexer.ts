@@ -250,15 +250,34 @@ function applyLogs(db: DatabaseSync, logs: Log[], timestamps: Map<bigint, bigint
         )
         break
       case 'RecordRotated':
-        // The replacement keeps the patient, kind, uploader and custodian of the record it replaces.
+        // The replacement keeps the patient, kind, uploader and custodian of the record it replaces (and, for a
+        // de-identified copy, its source and audience).
         db.prepare(
-          `INSERT INTO records (id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash)
-           SELECT ?, patient, uploader, kind, unit_index, ?, ?, ? FROM records WHERE id = ?
+          `INSERT INTO records (id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash, source,
+             audience)
+           SELECT ?, patient, uploader, kind, unit_index, ?, ?, ?, source, audience FROM records WHERE id = ?
            ON CONFLICT (id) DO NOTHING`,
         ).run(event.args.newId, time, block, event.transactionHash, event.args.oldId)
         db.prepare('UPDATE records SET superseded_by = ? WHERE id = ?').run(
           event.args.newId,
           event.args.oldId,
+        )
+        break
+      case 'DeidentifiedCopyAnchored':
+        // Same patient, kind and custodian as its source; the patient made it, so the patient is its uploader.
+        db.prepare(
+          `INSERT INTO records (id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash, source,
+             audience)
+           SELECT ?, patient, patient, kind, unit_index, ?, ?, ?, ?, ? FROM records WHERE id = ?
+           ON CONFLICT (id) DO NOTHING`,
+        ).run(
+          event.args.id,
+          time,
+          block,
+          event.transactionHash,
+          event.args.sourceId,
+          lower(event.args.audience),
+          event.args.sourceId,
         )
         break
       case 'GrantSet': {

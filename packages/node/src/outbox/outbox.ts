@@ -13,6 +13,9 @@ export type OutboxEntry = {
   kind: string
   /** Set for a key rotation: the record the new one replaces. */
   previous: Hex | null
+  /** Set for a de-identified copy: the record it was made from, and its one audience. */
+  source: Hex | null
+  audience: Address | null
   state: OutboxState
   txHash: Hex | null
   gasUsed: bigint | null
@@ -29,7 +32,7 @@ export type SubmitResult = { hash: Hex; gasUsed: bigint; blockNumber: bigint }
 
 export type OutboxChain = {
   check(entry: OutboxEntry): Promise<AnchorCheck>
-  /** Anchors (or rotates) the entries in one transaction. */
+  /** Anchors (or rotates, or anchors a de-identified copy of) the entries in one transaction. */
   submit(entries: OutboxEntry[]): Promise<SubmitResult>
   /** True when an error means "this entry can never be anchored as is" rather than "try again". */
   isPermanent(error: unknown): boolean
@@ -38,7 +41,8 @@ export type OutboxChain = {
 export type Outbox = {
   /** Adds an entry in the caller's SQLite transaction; the caller acknowledges after commit. */
   enqueueInTransaction(
-    entry: Pick<OutboxEntry, 'recordId' | 'envelopeCid' | 'patient' | 'uploader' | 'kind' | 'previous'>,
+    entry: Pick<OutboxEntry, 'recordId' | 'envelopeCid' | 'patient' | 'uploader' | 'kind' | 'previous'> &
+      Partial<Pick<OutboxEntry, 'source' | 'audience'>>,
   ): void
   get(recordId: Hex): OutboxEntry | undefined
   counts(): Record<OutboxState, number>
@@ -69,6 +73,8 @@ type Row = {
   uploader: string
   kind: string
   previous: string | null
+  source: string | null
+  audience: string | null
   state: string
   tx_hash: string | null
   gas_used: string | null
@@ -86,6 +92,8 @@ function fromRow(row: Row): OutboxEntry {
     uploader: row.uploader as Address,
     kind: row.kind,
     previous: row.previous as Hex | null,
+    source: row.source as Hex | null,
+    audience: row.audience as Address | null,
     state: row.state as OutboxState,
     txHash: row.tx_hash as Hex | null,
     gasUsed: row.gas_used === null ? null : BigInt(row.gas_used),
@@ -153,9 +161,10 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
       }
     }
     if (pending.length === 0) return
-    // A rotation is its own transaction; plain anchors share one.
+    // A rotation or a de-identified copy is its own transaction; plain anchors share one.
     const first = pending[0] as OutboxEntry
-    const batch = first.previous ? [first] : pending.filter((e) => !e.previous)
+    const single = (e: OutboxEntry) => e.previous !== null || e.source !== null
+    const batch = single(first) ? [first] : pending.filter((e) => !single(e))
     await submitBatch(batch)
   }
 
@@ -260,8 +269,9 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
     enqueueInTransaction(entry) {
       const now = Date.now()
       db.prepare(
-        `INSERT INTO outbox (record_id, envelope_cid, patient, uploader, kind, previous, state, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+        `INSERT INTO outbox (record_id, envelope_cid, patient, uploader, kind, previous, source, audience, state,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
       ).run(
         entry.recordId,
         entry.envelopeCid,
@@ -269,6 +279,8 @@ export function createOutbox(params: CreateOutboxParameters): Outbox {
         entry.uploader,
         entry.kind,
         entry.previous,
+        entry.source ?? null,
+        entry.audience ?? null,
         now,
         now,
       )

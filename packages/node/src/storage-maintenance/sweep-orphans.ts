@@ -26,7 +26,8 @@ export async function sweepOrphans({
 }: SweepOrphansParameters): Promise<number> {
   const rows = db
     .prepare(
-      `SELECT cid FROM blobs WHERE kind = 'blob' AND created_at < ? AND cid NOT IN (SELECT cid FROM record_blobs)`,
+      `SELECT cid FROM blobs WHERE kind = 'blob' AND created_at < ? AND cid NOT IN (SELECT cid FROM record_blobs)
+       AND cid NOT IN (SELECT cid FROM ingest_instances)`,
     )
     .all(now - ttlMs) as Array<{ cid: string }>
   let swept = 0
@@ -34,7 +35,10 @@ export async function sweepOrphans({
     // Claim the row first, in one statement: a submission that adopted the blob meanwhile keeps it,
     // and a submission that comes after finds no row and is refused.
     const claimed = db
-      .prepare('DELETE FROM blobs WHERE cid = ? AND cid NOT IN (SELECT cid FROM record_blobs)')
+      .prepare(
+        `DELETE FROM blobs WHERE cid = ? AND cid NOT IN (SELECT cid FROM record_blobs)
+         AND cid NOT IN (SELECT cid FROM ingest_instances)`,
+      )
       .run(cid).changes
     if (claimed === 0) continue
     await store.unpin(CID.parse(cid))

@@ -1,4 +1,5 @@
 import { type DcmjsDataset, type DcmjsElement, dcmjs } from '../dcmjs.js'
+import { parseDicomFile } from '../parse/parse-dicom-file.js'
 import { type AssessHoldParameters, assessHold, type HoldReason } from './burned-in-annotation.js'
 import { deidentifyDatasetWith } from './deidentify-dataset.js'
 import { DeidentifyError } from './errors.js'
@@ -62,7 +63,15 @@ export function deidentifyFile(
   try {
     parsed = dcmjs.data.DicomMessage.readFile(exactArrayBuffer(bytes))
   } catch (cause) {
-    throw new DeidentifyError('not a readable DICOM file', { cause, details: messageOf(cause) })
+    // dcmjs alone trips over some encapsulated pixel data (XA_angio_jpegll.dcm: "Invalid tag in sequence"); the
+    // hardened reader checks every length, cuts the pixel data out before dcmjs reads the rest and attaches the
+    // frames itself.
+    try {
+      const read = parseDicomFile(bytes)
+      parsed = { meta: read.meta, dict: read.dataset }
+    } catch {
+      throw new DeidentifyError('not a readable DICOM file', { cause, details: messageOf(cause) })
+    }
   }
 
   const hold = assessHold(parsed.dict, params)

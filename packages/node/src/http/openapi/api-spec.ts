@@ -61,6 +61,7 @@ export type ApiTag =
   | 'uploads'
   | 'audit'
   | 'dicomweb'
+  | 'unit'
 
 /** A header of a response (documented, not checked). */
 export type ApiHeader = { description: string; schema: z.ZodType; required?: boolean }
@@ -256,6 +257,13 @@ const RecordSubmission = z.object({
   ),
 })
 
+const DeidentifiedCopySubmission = RecordSubmission.extend({
+  audience: doc(
+    AddressInput,
+    'The requestor the copy is for: an approved participant with a live grant from the patient.',
+  ),
+})
+
 const RpcId = z.union([z.number().int(), z.string().max(64), z.null()])
 const RpcRequest = z.strictObject({
   jsonrpc: z.literal('2.0'),
@@ -333,6 +341,8 @@ const RecordSummary = z.strictObject({
   createdAt: UnixSeconds,
   blockNumber: Count,
   txHash: TxHash,
+  deidentifiedFrom: doc(Bytes32.optional(), 'For a de-identified copy: the record it was made from.'),
+  audience: doc(Address.optional(), 'For a de-identified copy: the one requestor it was made for.'),
 })
 
 const Grant = z.strictObject({
@@ -446,6 +456,29 @@ const HashPath = z.array(Bytes32)
 /** What a read of one record or blob may be refused with. */
 const READ_PROBLEMS = [400, 401, 403, 404, 503]
 
+const heldParams = z.object({ id: doc(z.string().min(1).max(64), 'A held study’s id.') })
+const IngestBatch = z.strictObject({
+  id: z.string(),
+  state: z.enum(['open', 'sealing', 'held', 'sealed', 'discarded']),
+  recordId: RecordId.nullable(),
+  reason: z.string().nullable(),
+})
+const HeldStudy = z.strictObject({
+  id: z.string(),
+  source: doc(z.string(), '`dimse:<calling AE>` or `stow:<uploader>`.'),
+  reason: z.string(),
+  receivedAt: doc(z.number().int(), 'Unix milliseconds.'),
+  instances: Count,
+  bytes: Count,
+  patientName: optionalText,
+  patientId: optionalText,
+  patientBirthDate: optionalText,
+  studyDate: optionalText,
+  studyDescription: optionalText,
+  accessionNumber: optionalText,
+  modalities: z.array(z.string()),
+})
+
 const submissionResponses: Record<number, ApiResponse> = {
   200: { description: 'The same record was submitted before and is anchored.', json: UploadStatus },
   201: { description: 'Anchored while the request waited (`wait=anchored`).', json: UploadStatus },
@@ -486,6 +519,12 @@ export const apiSpec: ApiSpec = {
     {
       name: 'uploads',
       description: 'Resumable ciphertext uploads (tus 1.0: core, creation, termination, expiration).',
+    },
+    {
+      name: 'unit',
+      description:
+        'The health unit’s ingest desk: studies received over C-STORE / STOW-RS held for an unknown patient, ' +
+        'and the unit’s Patient ID (MRN) map, private to this node. For the unit’s operator and uploaders.',
     },
   ],
   routes: [
@@ -777,6 +816,23 @@ export const apiSpec: ApiSpec = {
       problems: [400, 401, 403, 404, 409, 413, 503],
     },
     {
+      method: 'post',
+      path: '/api/v1/records/{id}/deidentified-copies',
+      operationId: 'submitDeidentifiedCopy',
+      tag: 'records',
+      summary: 'A de-identified copy of a DICOM study, by its patient, for one requestor',
+      description:
+        'A new record (same patient, kind and custodian) keyed for the patient, this unit and the audience only, ' +
+        'with no identifying field in its manifest; the chain lets only those three read it, the audience only ' +
+        'while the patient grants it anything. Anchored by the outbox (`anchorDeidentifiedCopy`).',
+      security: 'session',
+      params: recordIdParams,
+      query: waitQuery,
+      body: { json: DeidentifiedCopySubmission },
+      responses: submissionResponses,
+      problems: [400, 401, 403, 404, 409, 413, 503],
+    },
+    {
       method: 'get',
       path: '/api/v1/records/{id}/anchoring',
       operationId: 'getAnchoringStatus',
@@ -963,29 +1019,57 @@ export const apiSpec: ApiSpec = {
       responses: { 200: dicomMetadataAnswer },
       problems: READ_PROBLEMS,
     },
-    {
-      method: 'get',
-      path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}',
-      operationId: 'getDicomInstance',
-      tag: 'dicomweb',
-      summary: 'WADO-RS: one instance, its Part 10 bytes as stored (PHI)',
-      security: 'session',
-      params: instanceParams,
-      responses: {
-        200: {
-          description:
-            'multipart/related; type="application/dicom": one part, `application/dicom; transfer-syntax=<stored>`.',
-          content: 'multipart/related',
+    ...(
+      [
+        ['/api/v1/dicomweb/studies/{study}', 'getDicomStudy', 'every instance of a study', studyParams],
+        [
+          '/api/v1/dicomweb/studies/{study}/series/{series}',
+          'getDicomSeries',
+          'every instance of a series',
+          seriesParams,
+        ],
+        [
+          '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}',
+          'getDicomInstance',
+          'one instance',
+          instanceParams,
+        ],
+      ] as const
+    ).map(
+      ([path, operationId, what, params]): ApiRoute => ({
+        method: 'get',
+        path,
+        operationId,
+        tag: 'dicomweb',
+        summary: `WADO-RS: ${what}, Part 10 bytes (PHI)`,
+        description:
+          'Accept (PS3.18 8.7.3): `multipart/related; type="application/dicom"` with `transfer-syntax=*` or none ' +
+          '(as stored, the default) or `transfer-syntax=1.2.840.10008.1.2.1` (compressed instances are decoded and ' +
+          'rewritten as Explicit VR Little Endian); any other syntax than the stored one is 406. Study and series ' +
+          'answers stream one instance after another.',
+        security: 'session',
+        params,
+        responses: {
+          200: {
+            description:
+              'multipart/related; type="application/dicom": one part per instance, `application/dicom; ' +
+              'transfer-syntax=<uid>` with its Content-Location.',
+            content: 'multipart/related',
+          },
         },
-      },
-      problems: READ_PROBLEMS,
-    },
+        problems: [...READ_PROBLEMS, 406],
+      }),
+    ),
     {
       method: 'get',
       path: '/api/v1/dicomweb/studies/{study}/series/{series}/instances/{instance}/frames/{frames}',
       operationId: 'getDicomFrames',
       tag: 'dicomweb',
-      summary: 'WADO-RS: frames, decoded to uncompressed pixel bytes (PHI)',
+      summary: 'WADO-RS: frames, decoded to uncompressed pixel bytes or as stored (PHI)',
+      description:
+        'Decoded unless the caller asks for the stored bitstream: `type="image/jpeg"`, `image/jls`, `image/jp2`, ' +
+        '`image/jpx`, `image/dicom-rle` or `type="application/octet-stream"; transfer-syntax=<stored uid>` give the ' +
+        'encapsulated frames untouched; `transfer-syntax=*` is answered decoded.',
       security: 'session',
       params: z.object({
         study: dicomUid,
@@ -1210,6 +1294,124 @@ export const apiSpec: ApiSpec = {
         },
       },
       problems: [401, 403, 503],
+    },
+
+    // STOW-RS and the unit's ingest desk ---------------------------------------------------------------
+    ...(['/api/v1/dicomweb/studies', '/api/v1/dicomweb/studies/{study}'] as const).map(
+      (path): ApiRoute => ({
+        method: 'post',
+        path,
+        operationId: path.endsWith('{study}') ? 'storeDicomStudyInstances' : 'storeDicomInstances',
+        tag: 'dicomweb',
+        summary: 'STOW-RS: store DICOM instances; the node encrypts them and seals each study into a record',
+        description:
+          'For this unit’s approved uploaders (the record names the caller as uploader). The patient is ' +
+          '`patient` when given, else the one the unit’s Patient ID map names; otherwise the study is held ' +
+          'for the unit (see /unit/held-studies). A study is sealed once no instance came for ' +
+          '`ingest.quietPeriodMs`. 200 all stored, 202 some failed, 409 none (FailedSOPSequence says why). ' +
+          'A request cut half way stores nothing.',
+        security: 'session',
+        ...(path.endsWith('{study}') ? { params: studyParams } : {}),
+        query: z.object({
+          patient: doc(AddressInput.optional(), 'The patient’s account (an approved patient).'),
+        }),
+        body: {
+          contentType: 'multipart/related',
+          description: 'multipart/related; type="application/dicom": one DICOM Part 10 instance per part.',
+        },
+        responses: {
+          200: {
+            description: 'Every instance stored (ReferencedSOPSequence).',
+            content: 'application/dicom+json',
+          },
+          202: {
+            description: 'Some instances failed (FailedSOPSequence).',
+            content: 'application/dicom+json',
+          },
+          409: { description: 'No instance stored (FailedSOPSequence).', content: 'application/dicom+json' },
+        },
+        problems: [400, 401, 403, 413, 415, 503],
+      }),
+    ),
+    {
+      method: 'get',
+      path: '/api/v1/unit/held-studies',
+      operationId: 'listHeldStudies',
+      tag: 'unit',
+      summary: 'Studies received for a Patient ID no account is mapped to (PHI, for the unit’s staff)',
+      security: 'session',
+      responses: {
+        200: { description: 'The held studies.', json: z.strictObject({ studies: z.array(HeldStudy) }) },
+      },
+      problems: [401, 403, 503],
+    },
+    {
+      method: 'post',
+      path: '/api/v1/unit/held-studies/{id}/resolve',
+      operationId: 'resolveHeldStudy',
+      tag: 'unit',
+      summary: 'Name the patient of a held study; it is sealed into a record for them',
+      security: 'session',
+      params: heldParams,
+      body: {
+        json: z.strictObject({
+          patient: AddressInput,
+          remember: doc(z.boolean().optional(), 'Also map the study’s Patient ID to this patient.'),
+        }),
+      },
+      responses: { 200: { description: 'Its state now.', json: IngestBatch } },
+      problems: [400, 401, 403, 404, 413, 503],
+    },
+    {
+      method: 'delete',
+      path: '/api/v1/unit/held-studies/{id}',
+      operationId: 'discardHeldStudy',
+      tag: 'unit',
+      summary: 'Discard a held study (its ciphertext is released)',
+      security: 'session',
+      params: heldParams,
+      responses: { 200: { description: 'Its state now.', json: IngestBatch } },
+      problems: [401, 403, 404, 503],
+    },
+    {
+      method: 'put',
+      path: '/api/v1/unit/patient-ids',
+      operationId: 'mapPatientId',
+      tag: 'unit',
+      summary: 'Map a Patient ID (MRN) of this unit to a patient account, or remove it (patient null)',
+      description: 'Held studies of that Patient ID are sealed for the patient at once.',
+      security: 'session',
+      body: {
+        json: z.strictObject({ patientId: z.string().min(1).max(64), patient: AddressInput.nullable() }),
+      },
+      responses: {
+        200: {
+          description: 'The mapping now.',
+          json: z.strictObject({
+            patientId: z.string(),
+            patient: Address.nullable(),
+            released: Count,
+            removed: z.boolean(),
+          }),
+        },
+      },
+      problems: [400, 401, 403, 413, 503],
+    },
+    {
+      method: 'post',
+      path: '/api/v1/unit/patient-ids/lookup',
+      operationId: 'lookupPatientId',
+      tag: 'unit',
+      summary: 'The patient account a Patient ID is mapped to (in a body: MRNs stay out of URLs)',
+      security: 'session',
+      body: { json: z.strictObject({ patientId: z.string().min(1).max(64) }) },
+      responses: {
+        200: {
+          description: 'The mapping, or null.',
+          json: z.strictObject({ patientId: z.string(), patient: Address.nullable() }),
+        },
+      },
+      problems: [400, 401, 403, 413, 503],
     },
 
     // uploads (tus 1.0) -------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ import { parseRecordIdParam } from '../params.js'
 
 /**
  * Who may have a record decrypted by its custodian node: the patient, a medic in a declared emergency
- * (for its few hours), and a grantee allowed to download. View-only and de-identified-only grantees
- * read through their own keys and clients; the node never hands them the original's plaintext.
+ * (for its few hours), and a grantee allowed to download. View-only grantees read through their own keys
+ * and clients. A de-identified-only grantee never gets an original (the chain refuses it); the copies made
+ * for it follow its grant's download flag.
  */
 export function decryptedAccessAllowed(access: AccessView): boolean {
   if (!access.allowed || access.deidentifiedOnly) return false
@@ -24,10 +25,11 @@ export function decryptedAccessAllowed(access: AccessView): boolean {
 
 async function requireDecryptedAccess(ctx: NodeContext, caller: `0x${string}`, id: `0x${string}`) {
   const access = await ctx.chain.reader.access(caller, id)
-  if (!access.allowed) throw new AccessDeniedError('No access to this record')
+  // The chain refuses originals to a de-identified-only grantee and says why in the flag.
   if (access.deidentifiedOnly) {
     throw new HttpError(403, 'The patient allowed de-identified copies only', { code: 'DEIDENTIFIED_ONLY' })
   }
+  if (!access.allowed) throw new AccessDeniedError('No access to this record')
   if (!decryptedAccessAllowed(access)) {
     throw new AccessDeniedError('This grant is view-only: no decrypted download', `basis: ${access.basis}`)
   }

@@ -11,6 +11,7 @@ import {
   openRecordKey,
   RECORD_KINDS,
   type RecordEnvelope,
+  type RecordManifest,
   recordIdFromCid,
 } from '@pcmims/core'
 import type { Hono } from 'hono'
@@ -38,6 +39,26 @@ const submitSchema = z.object({
   blobs: z.array(z.string().max(128)).min(1).max(100_000),
 })
 
+const copySchema = submitSchema.extend({
+  /** The one reader of the copy besides the patient and the custodian (the requestor). */
+  audience: z.string().max(64),
+})
+
+/** How a submission is anchored: a new record, a rotation replacing one, or a de-identified copy of one. */
+type Submission =
+  | { type: 'upload' }
+  | { type: 'rotation'; previous: Hex }
+  | { type: 'copy'; source: Hex; audience: Address }
+
+/** Study attributes a de-identified copy's manifest must not carry (the Basic Profile removes or dummies them). */
+const COPY_FORBIDDEN_STUDY_FIELDS = [
+  'studyDate',
+  'studyTime',
+  'accessionNumber',
+  'studyDescription',
+  'referringPhysicianName',
+] as const
+
 /** Largest manifest the custodian decrypts to check a submission. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -45,7 +66,9 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
   // Submit a record: the envelope block plus the blobs it points to, all already uploaded by the caller.
   app.post('/api/v1/records', async (c) => {
     const { caller, body } = await authenticateWithBody(c, ctx, ctx.config.limits.maxJsonBytes)
-    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), undefined)
+    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), {
+      type: 'upload',
+    })
     return c.json(uploadStatus(entry), status)
   })
 
@@ -53,7 +76,26 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
   app.post('/api/v1/records/:id/rotate', async (c) => {
     const previous = parseRecordIdParam(c.req.param('id'))
     const { caller, body } = await authenticateWithBody(c, ctx, ctx.config.limits.maxJsonBytes)
-    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), previous)
+    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), {
+      type: 'rotation',
+      previous,
+    })
+    return c.json(uploadStatus(entry), status)
+  })
+
+  // A de-identified copy of a DICOM study, made by the patient for one requestor: a new record that the chain
+  // lets only the patient, this unit and that requestor (while the patient grants it anything) read.
+  app.post('/api/v1/records/:id/deidentified-copies', async (c) => {
+    const source = parseRecordIdParam(c.req.param('id'))
+    const { caller, body } = await authenticateWithBody(c, ctx, ctx.config.limits.maxJsonBytes)
+    const parsed = copySchema.safeParse(parseJson(body))
+    if (!parsed.success) throw new BadRequestError('Invalid copy submission', zodIssues(parsed.error))
+    const audience = parseAddress(parsed.data.audience, 'audience')
+    const { status, entry } = await acceptSubmission(ctx, caller, body, c.req.query('wait'), {
+      type: 'copy',
+      source,
+      audience,
+    })
     return c.json(uploadStatus(entry), status)
   })
 
@@ -77,7 +119,7 @@ export function recordRoutes(app: Hono, ctx: NodeContext): void {
       if (caller !== patient) await requireListingBasis(ctx, caller, patient)
       const rows = ctx.db
         .prepare(
-          `SELECT id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash FROM records
+          `SELECT id, patient, uploader, kind, unit_index, created_at, block_number, tx_hash, source, audience FROM records
          WHERE patient = ? AND superseded_by IS NULL ${kind ? 'AND kind = ?' : ''} ORDER BY created_at DESC, id`,
         )
         .all(...(kind ? [patient.toLowerCase(), kind] : [patient.toLowerCase()])) as RecordRow[]
@@ -133,9 +175,11 @@ async function acceptSubmission(
   caller: Address,
   body: Uint8Array,
   wait: string | undefined,
-  previous: Hex | undefined,
+  submission: Submission,
 ): Promise<{ status: 200 | 201 | 202; entry: OutboxEntry }> {
-  const parsed = submitSchema.safeParse(parseJson(body))
+  const previous = submission.type === 'rotation' ? submission.previous : undefined
+  const source = submission.type === 'copy' ? submission.source : undefined
+  const parsed = (submission.type === 'copy' ? copySchema : submitSchema).safeParse(parseJson(body))
   if (!parsed.success) throw new BadRequestError('Invalid record submission', zodIssues(parsed.error))
   const envelopeBytes = decodeBase64(parsed.data.envelope)
   const envelope = decodeEnvelope(envelopeBytes)
@@ -147,8 +191,8 @@ async function acceptSubmission(
   if (existing) {
     if (submitterOf(existing) !== caller)
       throw new AccessDeniedError('This record was submitted by another account')
-    if (existing.previous?.toLowerCase() !== previous) {
-      throw new BadRequestError('This record was submitted through the other route')
+    if (existing.previous?.toLowerCase() !== previous || existing.source?.toLowerCase() !== source) {
+      throw new BadRequestError('This record was submitted through another route')
     }
     return { status: existing.state === 'confirmed' ? 200 : 202, entry: existing }
   }
@@ -159,7 +203,9 @@ async function acceptSubmission(
   if (envelope.unit !== ctx.unit.address) {
     throw new BadRequestError('The envelope names another custodian unit', `this node is ${ctx.unit.address}`)
   }
-  if (previous === undefined) {
+  if (submission.type === 'copy') {
+    await checkCopy(ctx, caller, envelope, submission)
+  } else if (previous === undefined) {
     if (envelope.previous) throw new BadRequestError('Use the rotation route to replace a record')
     if (envelope.uploader !== caller) throw new AccessDeniedError('The envelope names another uploader')
     const uploader = await requireParticipant(ctx, caller, ['Uploader'])
@@ -173,6 +219,12 @@ async function acceptSubmission(
     if (envelope.previous?.toLowerCase() !== previous)
       throw new BadRequestError('The envelope does not replace this record')
     if (envelope.kind !== old.kind) throw new BadRequestError('A rotated record keeps its kind')
+    await syncIndex(ctx)
+    const copy = ctx.db.prepare('SELECT audience FROM records WHERE id = ?').get(previous) as
+      | { audience: string | null }
+      | undefined
+    // A de-identified copy stays one: keyed for its patient, this unit and its one audience only.
+    if (copy?.audience) requireCopyRecipients(ctx, envelope, getAddress(copy.audience))
     const unit = await ctx.chain.reader.participant(ctx.unit.address)
     if (old.unitIndex !== unit.unitIndex)
       throw new BadRequestError('This node is not the custodian of the record')
@@ -190,7 +242,7 @@ async function acceptSubmission(
   }
 
   const blobs = await checkBlobs(ctx, caller, parsed.data.blobs, envelope)
-  await verifyCustody(ctx, envelope, recordId, blobs)
+  await verifyCustody(ctx, envelope, recordId, blobs, submission.type === 'copy')
   await ctx.store.putBlockWithCid(envelopeCid, envelopeBytes)
   const enqueued = transaction(ctx.db, () => {
     // The orphan sweep may have claimed a blob since checkBlobs: look again inside the commit.
@@ -215,6 +267,8 @@ async function acceptSubmission(
       uploader: envelope.uploader,
       kind: envelope.kind,
       previous: previous ?? null,
+      source: source ?? null,
+      audience: submission.type === 'copy' ? submission.audience : null,
     })
     return true
   })
@@ -224,12 +278,66 @@ async function acceptSubmission(
     return { status: entry.state === 'confirmed' ? 200 : 202, entry }
   }
   ctx.outbox.kick()
-  ctx.logger.info({ recordId, blobs: blobs.length, rotation: previous !== undefined }, 'record accepted')
+  ctx.logger.info({ recordId, blobs: blobs.length, submission: submission.type }, 'record accepted')
   if (wait === 'anchored') {
     const entry = await ctx.outbox.waitFor(recordId, 120_000).catch(() => ctx.outbox.get(recordId))
     if (entry) return { status: entry.state === 'confirmed' ? 201 : 202, entry }
   }
   return { status: 202, entry: ctx.outbox.get(recordId)! }
+}
+
+/**
+ * A de-identified copy: of a current record this node is custodian of, by its patient, keeping its kind, with
+ * keys for the patient, this unit and the audience only; the audience an Approved participant holding a live
+ * grant from the patient (the contract checks the same again when the outbox anchors).
+ */
+async function checkCopy(
+  ctx: NodeContext,
+  caller: Address,
+  envelope: RecordEnvelope,
+  submission: { source: Hex; audience: Address },
+): Promise<void> {
+  const source = await ctx.chain.reader.record(submission.source)
+  if (!source || source.superseded) throw new NotFoundError('No current record with this id')
+  if (source.patient !== caller || envelope.patient !== caller)
+    throw new AccessDeniedError('Only the patient makes a de-identified copy of a record')
+  if (envelope.previous) throw new BadRequestError('A de-identified copy replaces no record')
+  if (envelope.uploader !== caller)
+    throw new BadRequestError('A de-identified copy names its patient as uploader')
+  if (envelope.kind !== source.kind) throw new BadRequestError('A de-identified copy keeps its kind')
+  const unit = await ctx.chain.reader.participant(ctx.unit.address)
+  if (source.unitIndex !== unit.unitIndex)
+    throw new BadRequestError('This node is not the custodian of the record')
+  const audience = submission.audience
+  const participant = await ctx.chain.reader.participant(audience)
+  if (audience === caller || participant.status !== 'Approved') {
+    throw new BadRequestError('The audience is not an approved participant', audience, 'INVALID_AUDIENCE')
+  }
+  const grant = await ctx.chain.reader.grant(caller, audience)
+  if (grant.scope === 'None' || grant.expiresAt <= (await ctx.chain.reader.now())) {
+    throw new BadRequestError('The patient has no active grant to the audience', audience, 'NO_ACTIVE_GRANT')
+  }
+  requireCopyRecipients(ctx, envelope, audience)
+}
+
+/** A copy's envelope holds keys for its patient, this unit and its audience, and for nobody else. */
+function requireCopyRecipients(ctx: NodeContext, envelope: RecordEnvelope, audience: Address): void {
+  const allowed = new Map<string, string>([
+    [envelope.patient, 'patient'],
+    [ctx.unit.address, 'custodian'],
+    [audience, 'grantee'],
+  ])
+  for (const r of envelope.recipients) {
+    if (allowed.get(r.address) !== r.role) {
+      throw new BadRequestError(
+        'A de-identified copy is keyed for the patient, the custodian and the audience only',
+        r.address,
+      )
+    }
+  }
+  if (!envelope.recipients.some((r) => r.address === audience)) {
+    throw new BadRequestError('The envelope has no key for the audience')
+  }
 }
 
 type RecordRow = {
@@ -241,6 +349,8 @@ type RecordRow = {
   created_at: number
   block_number: number
   tx_hash: string
+  source: string | null
+  audience: string | null
 }
 
 function recordJson(row: RecordRow) {
@@ -253,6 +363,7 @@ function recordJson(row: RecordRow) {
     createdAt: row.created_at,
     blockNumber: row.block_number,
     txHash: row.tx_hash,
+    ...(row.source ? { deidentifiedFrom: row.source, audience: getAddress(row.audience as string) } : {}),
   }
 }
 
@@ -333,6 +444,7 @@ async function verifyCustody(
   envelope: RecordEnvelope,
   recordId: Hex,
   blobs: CID[],
+  deidentifiedCopy: boolean,
 ): Promise<void> {
   if (!envelope.recipients.some((r) => r.address === envelope.patient && r.role === 'patient')) {
     throw new BadRequestError('The envelope has no key for the patient')
@@ -375,10 +487,41 @@ async function verifyCustody(
   ) {
     throw new BadRequestError('The manifest does not match the envelope')
   }
+  if (deidentifiedCopy) checkCopyManifest(manifest)
   const expected = new Set([envelope.manifest.toString(), ...manifest.files.map((f) => f.cid.toString())])
   const submitted = new Set(blobs.map((b) => b.toString()))
   if (expected.size !== submitted.size || [...expected].some((cid) => !submitted.has(cid))) {
     throw new BadRequestError('The blobs submitted differ from the files in the manifest')
+  }
+}
+
+/** What the node can check of a copy's manifest: no identifying field, a DICOM study of DICOM files only. */
+function checkCopyManifest(manifest: RecordManifest): void {
+  const { name, mrn, birthDate } = manifest.patient
+  const study = manifest.study
+  const phi =
+    name !== undefined ||
+    mrn !== undefined ||
+    birthDate !== undefined ||
+    manifest.appointment !== undefined ||
+    manifest.description !== undefined ||
+    manifest.date !== '' ||
+    !study ||
+    Object.keys(study.patient).length > 0 ||
+    COPY_FORBIDDEN_STUDY_FIELDS.some((field) => study[field] !== undefined)
+  if (phi) {
+    throw new BadRequestError(
+      'A de-identified copy’s manifest carries identifying fields',
+      undefined,
+      'COPY_NOT_DEIDENTIFIED',
+    )
+  }
+  if (manifest.files.some((f) => f.mediaType !== 'application/dicom')) {
+    throw new BadRequestError(
+      'A de-identified copy holds DICOM files only',
+      undefined,
+      'COPY_NOT_DEIDENTIFIED',
+    )
   }
 }
 
@@ -391,7 +534,7 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64')
 }
 
-/** Who submitted an outbox entry: the uploader, or the patient for a rotation. */
+/** Who submitted an outbox entry: the uploader, or the patient for a rotation or a de-identified copy. */
 function submitterOf(entry: OutboxEntry): Address {
-  return getAddress(entry.previous ? entry.patient : entry.uploader)
+  return getAddress(entry.previous || entry.source ? entry.patient : entry.uploader)
 }
