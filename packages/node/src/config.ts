@@ -106,6 +106,10 @@ const configSchema = z.object({
     /** Per calling AE title, another uploader account than `uploader` (e.g. one per modality). */
     uploaders: z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
   }),
+  dicomweb: z.object({
+    /** Decrypted instances kept in memory for viewers scrolling a study (never on disk). */
+    cacheBytes: z.number().int().nonnegative(),
+  }),
   /** Node-side DICOM ingest (C-STORE and STOW-RS). */
   ingest: z.object({
     /** A received study is sealed into one record once no instance arrived for it this long. */
@@ -165,6 +169,7 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
       maxAssociations: 8,
       uploaders: {},
     },
+    dicomweb: { cacheBytes: 256 * 1024 ** 2 },
     ingest: {
       quietPeriodMs: 10_000,
       maxInstanceBytes: 1024 ** 3,

@@ -230,6 +230,11 @@ describe('the OpenAPI document and its validation, on a real node', () => {
         query: { patient: me, grantee: medic.account.address },
       })
       await medic.node.raw('GET', `/api/v1/grants/${me}/${medic.account.address}/bundle`)
+      const received = await medic.node.json<{ grants: Array<{ patient: string }> }>(
+        'GET',
+        '/api/v1/grants/received',
+      )
+      expect(received.grants.map((g) => g.patient)).toEqual([me])
 
       await requestAccess(requestor.walletClient, {
         contract: requestor.config.contract,

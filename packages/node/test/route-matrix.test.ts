@@ -849,6 +849,12 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       expect: only({ patient: 200, uploader: 200, uploaderOtherUnit: 200, unitOperator: 200 }),
     },
     {
+      // Each caller's own grants (an empty list when it holds none).
+      route: 'GET /api/v1/grants/received',
+      build: () => ({ method: 'GET', path: '/api/v1/grants/received' }),
+      expect: signedIn(200),
+    },
+    {
       route: 'GET /api/v1/emergencies',
       build: () => ({ method: 'GET', path: '/api/v1/emergencies' }),
       expect: signedIn(200),
@@ -2225,6 +2231,7 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
         'OPTIONS /api/v1/uploads',
         'OPTIONS /api/v1/uploads/:id',
         'GET /api/v1/emergencies',
+        'GET /api/v1/grants/received',
         'GET /api/v1/requests',
         'POST /api/v1/audit/anchor',
       ])

@@ -1,5 +1,6 @@
-import { kindsOf } from '@pcmims/core'
+import { kindsOf, listReceivedGrants } from '@pcmims/core'
 import type { Command } from '../command.js'
+import { flag } from '../command.js'
 import { connect } from '../context.js'
 import { reasonName } from '../vocabulary.js'
 
@@ -31,10 +32,27 @@ const when = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0
 export const grants: Command = {
   name: ['grants'],
   summary: 'Patient: who may see your records now (active grants) and every emergency access to them',
-  usage: 'grants',
+  usage: 'grants [--received]',
+  options: { received: { type: 'boolean' } },
+  details: [['--received', 'instead: the grants you hold, i.e. the patients who let you read their records']],
   async run(ctx) {
     const client = await connect(ctx.global)
     const me = client.account.address
+    if (flag(ctx, 'received')) {
+      const received = await listReceivedGrants(client, { signal: ctx.signal })
+      ctx.io.result({ grantee: me, grants: received }, () =>
+        received.length === 0
+          ? 'No patient has granted you access.'
+          : [
+              'Patients who granted you access:',
+              ...received.map(
+                (g) =>
+                  `  ${g.patient}  ${g.scope === 'Kinds' ? kindsOf(g.kindMask).join(', ') : g.scope === 'Records' ? `${g.records.length} record(s)` : 'all records'}  until ${when(g.expiresAt)}  ${g.download ? 'download' : 'view only'}${g.deidentifiedOnly ? ', de-identified only' : ''}`,
+              ),
+            ].join('\n'),
+      )
+      return
+    }
     const { grants: active } = await client.node.json<GrantListing>('GET', '/api/v1/grants', {
       query: { patient: me },
     })

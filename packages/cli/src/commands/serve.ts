@@ -1,3 +1,4 @@
+import { listReceivedGrants } from '@pcmims/core'
 import { getAddress, isAddress } from 'viem'
 import type { Command } from '../command.js'
 import { str, strs } from '../command.js'
@@ -18,7 +19,7 @@ export const serve: Command = {
     ['--port N', 'the local port (default 8042; 0 picks a free one); it listens on 127.0.0.1 only'],
     [
       '--patient ADDR',
-      'serve the records of this patient, who granted you access (repeat for several;\ndefault: your own records)',
+      'serve the records of this patient, who granted you access (repeat for several;\ndefault: your own records and those of every patient who granted you access)',
     ],
     [
       '--token SECRET',
@@ -46,9 +47,16 @@ export const serve: Command = {
     // Loaded here: only this command needs the HTTP server.
     const { keyholderStudySource, startDicomwebServer } = await import('@pcmims/node/dicomweb')
     const client = await connect(ctx.global)
+    if (patients.length === 0) {
+      // Default: your own records and those of every patient who granted you access now.
+      const received = await listReceivedGrants(client, { signal: ctx.signal })
+      patients.push(client.account.address)
+      for (const g of received)
+        if (!g.deidentifiedOnly && !patients.includes(g.patient)) patients.push(g.patient)
+    }
     const source = keyholderStudySource({
       client,
-      patients: patients.length > 0 ? patients : undefined,
+      patients,
       cache: { instanceBytes: cacheMb * 1024 * 1024 },
     })
     const stopped = new AbortController()
@@ -66,7 +74,7 @@ export const serve: Command = {
         url: server.url,
         port: server.port,
         account: client.account.address,
-        patients: patients.length > 0 ? patients : [client.account.address],
+        patients,
       },
       () =>
         [

@@ -11,6 +11,11 @@ export {
   prepareKeyBundle,
 } from './create-grant.js'
 export { AccessDeniedError, PreconditionError } from './errors.js'
+export {
+  type ListReceivedGrantsParameters,
+  listReceivedGrants,
+  type ReceivedGrant,
+} from './list-received-grants.js'
 export { type ListRecordsParameters, listRecords, type RecordSummary } from './list-records.js'
 export {
   type CreateNodeClientParameters,

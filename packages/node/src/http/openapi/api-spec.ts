@@ -1158,6 +1158,21 @@ export const apiSpec: ApiSpec = {
     },
     {
       method: 'get',
+      path: '/api/v1/grants/received',
+      operationId: 'listReceivedGrants',
+      tag: 'consent',
+      summary: 'Active grants the caller holds: the patients who let it read their records',
+      security: 'session',
+      responses: {
+        200: {
+          description: 'Unexpired grants to the caller, by patient.',
+          json: z.strictObject({ grantee: Address, grants: z.array(Grant) }),
+        },
+      },
+      problems: [401, 503],
+    },
+    {
+      method: 'get',
       path: '/api/v1/emergencies',
       operationId: 'listEmergencies',
       tag: 'consent',

@@ -12,5 +12,6 @@ import { createDicomwebApp } from '../../dicomweb/dicomweb-app.js'
 export const DICOMWEB_BASE = '/api/v1/dicomweb'
 
 export function dicomwebRoutes(app: Hono, ctx: NodeContext): void {
-  app.route('/', createDicomwebApp({ source: custodialStudySource(ctx), basePath: DICOMWEB_BASE }))
+  const source = custodialStudySource(ctx, { instanceBytes: ctx.config.dicomweb.cacheBytes })
+  app.route('/', createDicomwebApp({ source, basePath: DICOMWEB_BASE }))
 }

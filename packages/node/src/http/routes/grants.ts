@@ -70,6 +70,34 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
     })
   })
 
+  // The grants the caller holds: the patients who let it read their records (a medic's patient list).
+  app.get('/api/v1/grants/received', async (c) => {
+    const caller = await authenticate(c, ctx)
+    await syncIndex(ctx)
+    const now = await ctx.chain.reader.now()
+    const rows = ctx.db
+      .prepare(
+        `SELECT * FROM grants WHERE grantee = ? AND scope != 'None' AND expires_at > ? ORDER BY patient`,
+      )
+      .all(caller.toLowerCase(), now) as GrantRow[]
+    const recordsOf = ctx.db.prepare(
+      'SELECT record_id FROM grant_records WHERE patient = ? AND grantee = ? AND epoch = ? ORDER BY record_id',
+    )
+    return c.json({
+      grantee: caller,
+      grants: rows.map((row) =>
+        grantJson(
+          row,
+          row.scope === 'Records'
+            ? (recordsOf.all(row.patient, row.grantee, row.epoch) as Array<{ record_id: string }>).map(
+                (r) => r.record_id,
+              )
+            : [],
+        ),
+      ),
+    })
+  })
+
   // Emergency accesses declared for a patient (the patient's view), or by a medic (their own).
   app.get('/api/v1/emergencies', async (c) => {
     const caller = (await authenticate(c, ctx)).toLowerCase()
