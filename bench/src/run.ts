@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { formatDicomTable, runDicomBench } from './dicom-ingest.js'
 import { formatGasTable, runGasBench } from './gas.js'
 import { type IngestRow, runIngestBench } from './ingest.js'
 import { DEFAULT_LOAD, formatLoadTable, loadFailures, runLoadBench } from './load.js'
@@ -8,11 +9,12 @@ import { DEFAULT_LOAD, formatLoadTable, loadFailures, runLoadBench } from './loa
 /**
  * `npm run bench`: gas of our contract next to the seed paper's (one anvil), then ingest and retrieval
  * through a real node for 1 MiB, 100 MiB and 1 GiB, then an HTTP load test of a node (concurrent
- * sign-ins, listings, 100 MiB uploads, and the rate limiter). Prints tables; writes
+ * sign-ins, listings, 100 MiB uploads, and the rate limiter), then node-side DICOM ingest of a 300-slice CT
+ * by STOW-RS and C-STORE next to Orthanc, with time to first image by WADO-RS. Prints tables; writes
  * bench/results/bench.json, keeping the sections of an earlier run that this run skipped.
- * `--sizes 1,100` (MiB) limits the ingest sizes; `--skip-gas` / `--skip-ingest` / `--skip-load` leave a
- * section out; `--load-rate-limit 200,50,30` sets the load node's burst, per-second and sign-in-per-minute
- * limits. A load run with errors fails the command (after the report is written).
+ * `--sizes 1,100` (MiB) limits the ingest sizes; `--skip-gas` / `--skip-ingest` / `--skip-load` /
+ * `--skip-dicom` leave a section out; `--dicom-quiet-ms 500` sets the DICOM nodes' ingest quiet period;
+ * `--load-rate-limit 200,50,30` sets the load node's burst, per-second and sign-in-per-minute limits. A load run with errors fails the command (after the report is written).
  */
 const { values } = parseArgs({
   options: {
@@ -20,6 +22,8 @@ const { values } = parseArgs({
     'skip-gas': { type: 'boolean' },
     'skip-ingest': { type: 'boolean' },
     'skip-load': { type: 'boolean' },
+    'skip-dicom': { type: 'boolean' },
+    'dicom-quiet-ms': { type: 'string', default: '500' },
     'load-rate-limit': { type: 'string' },
     out: { type: 'string' },
   },
@@ -69,12 +73,22 @@ if (!values['skip-load']) {
   loadFailed = loadFailures(load)
 }
 
+if (!values['skip-dicom']) {
+  const dicom = await runDicomBench({
+    quietPeriodMs: Number(values['dicom-quiet-ms']),
+    onLog: (m) => process.stderr.write(`${m}\n`),
+  })
+  console.log('\nDICOM ingest of a 300-slice CT, PCMIMS next to Orthanc (same machine, same files, loopback)')
+  console.log(formatDicomTable(dicom))
+  report.dicom = dicom
+}
+
 // Sections this run skipped stay as the earlier run measured them; `carriedOver` says when that was.
 const previous = await readFile(output, 'utf8')
   .then((text) => JSON.parse(text) as Record<string, unknown>)
   .catch(() => ({}) as Record<string, unknown>)
 const carriedOver: Record<string, unknown> = {}
-for (const section of ['gas', 'ingest', 'load']) {
+for (const section of ['gas', 'ingest', 'load', 'dicom']) {
   if (report[section] === undefined && previous[section] !== undefined) {
     report[section] = previous[section]
     const carried = previous.carriedOver as Record<string, unknown> | undefined

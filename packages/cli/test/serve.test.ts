@@ -1,33 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { type DicomJsonDataset, uploadDicomStudies } from '@pcmims/core'
-import { CLI, runCli, startTestNode, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
+import {
+  CLI,
+  parseMultipartRelated,
+  runCli,
+  startTestNode,
+  synthesizeStudy,
+  type TestNode,
+} from '@pcmims/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-type Part = { headers: Record<string, string>; body: Uint8Array }
-
-/** A multipart/related parser on bytes (the boundary from Content-Type). */
-function parseMultipart(contentType: string, body: Uint8Array): Part[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1]
-  if (!boundary) throw new Error(`no boundary in ${contentType}`)
-  const text = Buffer.from(body).toString('latin1')
-  const delimiter = `--${boundary}`
-  const parts: Part[] = []
-  let at = text.indexOf(delimiter)
-  while (at >= 0 && !text.startsWith('--', at + delimiter.length)) {
-    const start = at + delimiter.length
-    const headerEnd = text.indexOf('\r\n\r\n', start)
-    const headers: Record<string, string> = {}
-    for (const line of text.slice(start + 2, headerEnd).split('\r\n')) {
-      const colon = line.indexOf(':')
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
-    }
-    const next = text.indexOf(`\r\n${delimiter}`, headerEnd + 4)
-    if (next < 0) throw new Error('truncated multipart body')
-    parts.push({ headers, body: body.slice(headerEnd + 4, next) })
-    at = next + 2
-  }
-  return parts
-}
 
 /** `pcmims serve` end to end: a medic serves a patient's granted study to any DICOMweb client. */
 describe('pcmims serve', () => {
@@ -135,10 +116,10 @@ describe('pcmims serve', () => {
     expect(studies.map((s) => s['0020000D']?.Value?.[0])).toEqual([ct.studyInstanceUid])
     const frames = await fetch(`${url}${instancePath(2)}/frames/1`)
     expect(frames.status).toBe(200)
-    const [frame] = parseMultipart(
+    const [frame] = parseMultipartRelated(
       frames.headers.get('content-type')!,
       new Uint8Array(await frames.arrayBuffer()),
-    )
+    ).parts
     expect(frame!.body.length).toBe(64 * 64 * 2)
     expect((await fetch(`${url}${instancePath(2)}/rendered`)).headers.get('content-type')).toBe('image/png')
     expect((await fetch(`${url}${instancePath(2)}/metadata`)).status).toBe(200)
@@ -154,10 +135,10 @@ describe('pcmims serve', () => {
       headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
     })
     expect(study.status).toBe(200)
-    const parts = parseMultipart(
+    const parts = parseMultipartRelated(
       study.headers.get('content-type')!,
       new Uint8Array(await study.arrayBuffer()),
-    )
+    ).parts
     expect(parts).toHaveLength(12)
     const original = new Map(ct.instances.map((i) => [i.sopInstanceUid, i.bytes]))
     for (const part of parts) {
@@ -179,10 +160,10 @@ describe('pcmims serve', () => {
       const studies = (await (await fetch(`${own.url}/studies`)).json()) as DicomJsonDataset[]
       expect(studies.map((s) => s['0020000D']?.Value?.[0])).toEqual([ct.studyInstanceUid])
       const instance = await fetch(`${own.url}${instancePath(0)}`)
-      const [part] = parseMultipart(
+      const [part] = parseMultipartRelated(
         instance.headers.get('content-type')!,
         new Uint8Array(await instance.arrayBuffer()),
-      )
+      ).parts
       expect(part!.body).toEqual(ct.instances[0]!.bytes)
     } finally {
       const exited = new Promise<number | null>((resolve) => own.child.once('exit', resolve))

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,8 +10,10 @@ import {
   uploadDicomStudies,
 } from '@pcmims/core'
 import {
+  parseMultipartRelated,
   type SynthesizedStudy,
   startTestNode,
+  stowBody,
   synthesizeStudy,
   type TestIdentity,
   type TestNode,
@@ -119,12 +120,12 @@ describe('the generated CT, MR and radiograph by STOW-RS, C-STORE and folder upl
       { headers: auth('patient') },
     )
     expect(response.status).toBe(200)
-    const body = new Uint8Array(await response.arrayBuffer())
-    const boundary = /boundary="?([^";]+)"?/.exec(response.headers.get('content-type') ?? '')?.[1]
-    const text = Buffer.from(body).toString('latin1')
-    const start = text.indexOf('\r\n\r\n') + 4
-    const end = text.indexOf(`\r\n--${boundary}--`)
-    return body.slice(start, end)
+    const { parts } = parseMultipartRelated(
+      response.headers.get('content-type') ?? '',
+      new Uint8Array(await response.arrayBuffer()),
+    )
+    expect(parts).toHaveLength(1)
+    return parts[0]!.body
   }
   const qidoFinds = async (who: string, query: string): Promise<string[]> => {
     const response = await fetch(`${t.node.url}${BASE}/studies?${query}`, { headers: auth(who) })
@@ -153,23 +154,11 @@ describe('the generated CT, MR and radiograph by STOW-RS, C-STORE and folder upl
   it('by STOW-RS: one request per study, every instance back byte for byte', async () => {
     const before = records()
     for (const { study } of studies) {
-      const boundary = `paths-${randomBytes(8).toString('hex')}`
-      const chunks: Buffer[] = []
-      for (const instance of study.instances) {
-        chunks.push(
-          Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-          Buffer.from(instance.bytes),
-          Buffer.from('\r\n'),
-        )
-      }
-      chunks.push(Buffer.from(`--${boundary}--\r\n`))
+      const { contentType, body } = stowBody(study.instances.map((i) => i.bytes))
       const response = await fetch(`${t.node.url}${BASE}/studies?patient=${t.dev.patient!.account.address}`, {
         method: 'POST',
-        headers: {
-          ...auth('uploader'),
-          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
-        },
-        body: new Uint8Array(Buffer.concat(chunks)),
+        headers: { ...auth('uploader'), 'content-type': contentType },
+        body,
       })
       expect(response.status).toBe(200)
     }

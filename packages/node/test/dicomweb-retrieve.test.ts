@@ -13,7 +13,13 @@ import {
   uploadDicomStudies,
   writeDicomFile,
 } from '@pcmims/core'
-import { startTestNode, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
+import {
+  type MultipartPart,
+  parseMultipartRelated,
+  startTestNode,
+  synthesizeStudy,
+  type TestNode,
+} from '@pcmims/test-utils'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DicomwebCacheOptions } from '../src/dicomweb/caches.js'
@@ -28,40 +34,15 @@ const BASE = '/api/v1/dicomweb'
 const EXPLICIT_LE = '1.2.840.10008.1.2.1'
 const DICOM_EXPLICIT_LE = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`
 
-type Part = { headers: Record<string, string>; body: Uint8Array }
-
-/** A multipart/related parser on bytes: boundary from Content-Type, headers per part, exact bodies. */
-function parseMultipart(contentType: string, body: Uint8Array): { type: string | undefined; parts: Part[] } {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1]
-  const type = /type="([^"]+)"/.exec(contentType)?.[1]
-  if (!boundary) throw new Error(`no boundary in ${contentType}`)
-  const text = Buffer.from(body).toString('latin1')
-  const delimiter = `--${boundary}`
-  const parts: Part[] = []
-  let at = text.indexOf(delimiter)
-  while (at >= 0) {
-    const start = at + delimiter.length
-    if (text.startsWith('--', start)) return { type, parts }
-    const headerEnd = text.indexOf('\r\n\r\n', start)
-    const headers: Record<string, string> = {}
-    for (const line of text.slice(start + 2, headerEnd).split('\r\n')) {
-      const colon = line.indexOf(':')
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
-    }
-    const next = text.indexOf(`\r\n${delimiter}`, headerEnd + 4)
-    if (next < 0) throw new Error('truncated multipart body: no closing delimiter')
-    parts.push({ headers, body: body.slice(headerEnd + 4, next) })
-    at = next + 2
-  }
-  throw new Error('no closing delimiter')
-}
-
 async function multipartOf(response: Response) {
   expect(response.status).toBe(200)
-  return parseMultipart(response.headers.get('content-type')!, new Uint8Array(await response.arrayBuffer()))
+  return parseMultipartRelated(
+    response.headers.get('content-type')!,
+    new Uint8Array(await response.arrayBuffer()),
+  )
 }
 
-const sopOf = (part: Part) => part.headers['content-location']?.split('/instances/')[1]
+const sopOf = (part: MultipartPart) => part.headers['content-location']?.split('/instances/')[1]
 const value = (dataset: DicomJsonDataset | undefined, tag: string) => dataset?.[tag]?.Value?.[0]
 
 /** The same file under new study, series and instance UIDs, still in its own transfer syntax. */

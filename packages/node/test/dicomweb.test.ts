@@ -8,7 +8,13 @@ import {
   parseDicomFile,
   uploadDicomStudies,
 } from '@pcmims/core'
-import { startTestNode, synthesizeStudy, type TestIdentity, type TestNode } from '@pcmims/test-utils'
+import {
+  parseMultipartRelated,
+  startTestNode,
+  synthesizeStudy,
+  type TestIdentity,
+  type TestNode,
+} from '@pcmims/test-utils'
 import { decode as decodePng } from 'fast-png'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,33 +22,6 @@ import { FIXTURES, memoryFile } from './helpers.js'
 import { enrol } from './participants.js'
 
 const BASE = '/api/v1/dicomweb'
-
-type Part = { headers: Record<string, string>; body: Uint8Array }
-
-/** A small multipart/related parser: the boundary from Content-Type, headers per part, bodies as bytes. */
-function parseMultipart(contentType: string, body: Uint8Array): { type: string | undefined; parts: Part[] } {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1]
-  const type = /type="([^"]+)"/.exec(contentType)?.[1]
-  if (!boundary) throw new Error(`no boundary in ${contentType}`)
-  const text = Buffer.from(body).toString('latin1')
-  const delimiter = `--${boundary}`
-  const parts: Part[] = []
-  let at = text.indexOf(delimiter)
-  while (at >= 0) {
-    const start = at + delimiter.length
-    if (text.startsWith('--', start)) break
-    const headerEnd = text.indexOf('\r\n\r\n', start)
-    const headers: Record<string, string> = {}
-    for (const line of text.slice(start + 2, headerEnd).split('\r\n')) {
-      const colon = line.indexOf(':')
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
-    }
-    const next = text.indexOf(`\r\n${delimiter}`, headerEnd + 4)
-    parts.push({ headers, body: body.slice(headerEnd + 4, next) })
-    at = next + 2
-  }
-  return { type, parts }
-}
 
 /** The checks of PS3.18 F.2 a DICOM JSON dataset must pass: 8-hex-digit sorted tags, a VR, one value form. */
 function expectDicomJson(dataset: DicomJsonDataset): void {
@@ -210,7 +189,7 @@ describe('DICOMweb (QIDO-RS, WADO-RS) over custodial study records', () => {
       accept: 'multipart/related; type="application/dicom"',
     })
     expect(response.status).toBe(200)
-    const { type, parts } = parseMultipart(
+    const { type, parts } = parseMultipartRelated(
       response.headers.get('content-type')!,
       new Uint8Array(await response.arrayBuffer()),
     )
@@ -259,7 +238,7 @@ describe('DICOMweb (QIDO-RS, WADO-RS) over custodial study records', () => {
       headers: { authorization: `Bearer ${tokens.get('patient')}` },
     })
     expect(response.status).toBe(200)
-    const { type, parts } = parseMultipart(
+    const { type, parts } = parseMultipartRelated(
       response.headers.get('content-type')!,
       new Uint8Array(await response.arrayBuffer()),
     )
@@ -281,7 +260,7 @@ describe('DICOMweb (QIDO-RS, WADO-RS) over custodial study records', () => {
       'patient',
       `/studies/${sc}/series/${value(series, '0020000E')}/instances/${value(instance, '00080018')}/frames/1`,
     )
-    const sp = parseMultipart(
+    const sp = parseMultipartRelated(
       scFrames.headers.get('content-type')!,
       new Uint8Array(await scFrames.arrayBuffer()),
     )

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeClient, type DicomJsonDataset } from '@pcmims/core'
-import { startTestNode, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
+import { startTestNode, stowBody, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
 import type { Hex } from 'viem'
 import { afterAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config.js'
@@ -31,15 +31,7 @@ describe('node-side ingest across a restart', () => {
     const first = await startTestNode({ dataDir, config: ingest(10 * 60_000) })
     nodes.push(first)
     const study = synthesizeStudy({ kind: 'MR', count: 5, rows: 64, columns: 64, seed: 'ingest-restart' })
-    const boundary = 'restart-boundary'
-    const body = Buffer.concat([
-      ...study.instances.flatMap((i) => [
-        Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-        Buffer.from(i.bytes),
-        Buffer.from('\r\n'),
-      ]),
-      Buffer.from(`--${boundary}--\r\n`),
-    ])
+    const { contentType, body } = stowBody(study.instances.map((i) => i.bytes))
     const uploaderToken = (
       await createNodeClient({ url: first.node.url, account: first.dev.uploader!.account }).signIn()
     ).token
@@ -49,9 +41,9 @@ describe('node-side ingest across a restart', () => {
         method: 'POST',
         headers: {
           authorization: `Bearer ${uploaderToken}`,
-          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+          'content-type': contentType,
         },
-        body: new Uint8Array(body),
+        body,
       },
     )
     expect(stored.status).toBe(200)

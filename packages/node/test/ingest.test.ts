@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +10,9 @@ import {
   zeroPreamble,
 } from '@pcmims/core'
 import {
+  parseMultipartRelated,
   startTestNode,
+  stowBody,
   synthesizeStudy,
   type TestIdentity,
   type TestNode,
@@ -28,40 +29,6 @@ import { enrol } from './participants.js'
 
 const BASE = '/api/v1/dicomweb'
 const value = (dataset: DicomJsonDataset | undefined, tag: string) => dataset?.[tag]?.Value?.[0]
-
-function multipart(files: Uint8Array[]): { contentType: string; body: Uint8Array<ArrayBuffer> } {
-  const boundary = `pcmims-${randomBytes(12).toString('hex')}`
-  const chunks: Buffer[] = []
-  for (const file of files) {
-    chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`),
-      Buffer.from(file),
-      Buffer.from('\r\n'),
-    )
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return {
-    contentType: `multipart/related; type="application/dicom"; boundary=${boundary}`,
-    body: new Uint8Array(Buffer.concat(chunks)) as Uint8Array<ArrayBuffer>,
-  }
-}
-
-/** Parts of a multipart/related answer (the WADO-RS instance retrieve). */
-function multipartParts(contentType: string, body: Uint8Array): Uint8Array[] {
-  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1]
-  if (!boundary) throw new Error(`no boundary in ${contentType}`)
-  const text = Buffer.from(body).toString('latin1')
-  const delimiter = `--${boundary}`
-  const parts: Uint8Array[] = []
-  let at = text.indexOf(delimiter)
-  while (at >= 0 && !text.startsWith('--', at + delimiter.length)) {
-    const headerEnd = text.indexOf('\r\n\r\n', at)
-    const next = text.indexOf(`\r\n${delimiter}`, headerEnd + 4)
-    parts.push(body.slice(headerEnd + 4, next))
-    at = next + 2
-  }
-  return parts
-}
 
 describe('node-side DICOM ingest: STOW-RS, C-STORE, held studies', () => {
   let t: TestNode
@@ -108,7 +75,7 @@ describe('node-side DICOM ingest: STOW-RS, C-STORE, held studies', () => {
 
   const auth = (who: string) => ({ authorization: `Bearer ${tokens.get(who)}` })
   const stow = (who: string, files: Uint8Array[], query = '', path = '/studies') => {
-    const { contentType, body } = multipart(files)
+    const { contentType, body } = stowBody(files)
     return fetch(`${t.node.url}${BASE}${path}${query}`, {
       method: 'POST',
       headers: { ...auth(who), 'content-type': contentType },
@@ -144,12 +111,12 @@ describe('node-side DICOM ingest: STOW-RS, C-STORE, held studies', () => {
       headers: { ...auth(who), accept: 'multipart/related; type="application/dicom"' },
     })
     expect(response.status).toBe(200)
-    const parts = multipartParts(
+    const { parts } = parseMultipartRelated(
       response.headers.get('content-type') ?? '',
       new Uint8Array(await response.arrayBuffer()),
     )
     expect(parts).toHaveLength(1)
-    return parts[0]!
+    return parts[0]!.body
   }
   const uids = (bytes: Uint8Array) => {
     const d = parseDicomFile(bytes).dataset
@@ -381,7 +348,7 @@ describe('node-side DICOM ingest: STOW-RS, C-STORE, held studies', () => {
     const good = synthesizeStudy({ kind: 'CR', count: 3, rows: 32, columns: 32, seed: 'cut' }).instances.map(
       (i) => i.bytes,
     )
-    const { contentType, body } = multipart(good)
+    const { contentType, body } = stowBody(good)
     const truncated = body.slice(0, body.length - 200)
     const cut = await fetch(`${t.node.url}${BASE}/studies?patient=${t.dev.patient!.account.address}`, {
       method: 'POST',

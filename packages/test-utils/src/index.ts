@@ -28,3 +28,4 @@ export {
   type TestIdentity,
   type TestNode,
 } from './test-node.js'
+export { type MultipartPart, parseMultipartRelated, stowBody } from './multipart.js'
