@@ -16,6 +16,11 @@ export type SpoolFileParameters = {
   maxDataSetBytes: number
   /** Called with true when too many bytes wait for the disk, false once they drained. */
   onPressure?: ((congested: boolean) => void) | undefined
+  /**
+   * fsync the file and its directory before it is handed over (default true). Off when the handler makes
+   * the instance durable itself before success is answered: the spool copy is then only a buffer.
+   */
+  durable?: boolean | undefined
 }
 
 const HIGH_WATER = 8 * 1024 * 1024
@@ -123,11 +128,12 @@ export class SpoolFile {
         })
       }
       if (this.#state === 'ended' && this.#dataSetBytes > 0) {
-        await handle.datasync()
+        const durable = this.#params.durable ?? true
+        if (durable) await handle.datasync()
         await handle.close()
         handle = undefined
         await rename(this.#tempPath, this.#finalPath)
-        await fsyncDirectory(this.#params.directory)
+        if (durable) await fsyncDirectory(this.#params.directory)
         return { ok: true, path: this.#finalPath, size: this.#params.header.length + this.#dataSetBytes }
       }
     } catch (error) {

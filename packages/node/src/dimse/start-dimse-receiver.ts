@@ -103,6 +103,11 @@ export type StartDimseReceiverParameters = {
   /** Where instances are spooled; created if missing. */
   spoolDir: string
   /**
+   * fsync each spooled instance before `onInstance` (default true). Turn off only when `onInstance` itself
+   * makes the instance durable before it resolves (success is answered after it, never before).
+   */
+  durableSpool?: boolean | undefined
+  /**
    * Takes over one spooled instance; C-STORE success is answered only once it resolved. Throw
    * DimseStoreError to choose the failure status; the spool file is then deleted.
    */
@@ -230,6 +235,7 @@ type ResolvedOptions = {
   maxAssociations: number
   maxInstanceBytes: number
   spoolDir: string
+  durableSpool: boolean
   onInstance: StartDimseReceiverParameters['onInstance']
   onAssociationEnd: StartDimseReceiverParameters['onAssociationEnd']
   logger: Logger | undefined
@@ -263,6 +269,7 @@ function resolveOptions(params: StartDimseReceiverParameters): ResolvedOptions {
     maxAssociations,
     maxInstanceBytes: params.maxInstanceBytes,
     spoolDir: params.spoolDir,
+    durableSpool: params.durableSpool ?? true,
     onInstance: params.onInstance,
     onAssociationEnd: params.onAssociationEnd,
     logger: params.logger,
@@ -624,6 +631,7 @@ class Connection {
           sourceAeTitle: this.#callingAeTitle,
         }),
         maxDataSetBytes: this.#options.maxInstanceBytes,
+        durable: this.#options.durableSpool,
         onPressure: (congested) => this.#onPressure(congested),
       })
       job.spool = spool

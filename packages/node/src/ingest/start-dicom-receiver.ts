@@ -1,4 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises'
+import { readFile, rm, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Address, getAddress } from 'viem'
 import { ConfigError } from '../config.js'
@@ -29,6 +29,10 @@ export async function startDicomReceiver(
     const specific = dimse.uploaders[callingAeTitle.trim()]
     return specific ? getAddress(specific) : fallback ? getAddress(fallback) : undefined
   }
+  const spoolDir = join(ctx.config.dataDir, 'dimse-spool')
+  // Left by a crash: instances in clear that were never acknowledged, or already held encrypted by the
+  // ingest. Either way they go (PHI in clear must not outlive the instance's hand-over).
+  await rm(spoolDir, { recursive: true, force: true })
   // One ingest session per association: its studies are not sealed while it is open, however slowly the
   // peer sends; every instance it acknowledged is kept when it ends, released or aborted.
   const sessions = new Map<string, IngestSession>()
@@ -39,7 +43,9 @@ export async function startDicomReceiver(
     allowedCallingAeTitles: dimse.allowedCallingAeTitles,
     maxInstanceBytes: dimse.maxInstanceBytes,
     maxAssociations: dimse.maxAssociations,
-    spoolDir: join(ctx.config.dataDir, 'dimse-spool'),
+    spoolDir,
+    // The ingest stores each instance durably (encrypted) before it resolves: the clear spool copy is a buffer.
+    durableSpool: false,
     logger: ctx.logger,
     async onInstance(instance, { signal }) {
       const uploader = uploaderFor(instance.callingAeTitle)

@@ -32,9 +32,16 @@ const FailureReason = {
   CannotUnderstand: 0xc000,
 } as const
 const MAX_PARTS = 100_000
+/** Parts ingested at once (memory: this many instances, each at most `ingest.maxInstanceBytes`). */
+const PARALLEL_PARTS = 4
 
-type Stored = { sopClassUid: string; sopInstanceUid: string; url: string }
-type Failed = { sopClassUid?: string | undefined; sopInstanceUid?: string | undefined; reason: number }
+type Stored = { index: number; sopClassUid: string; sopInstanceUid: string; url: string }
+type Failed = {
+  index: number
+  sopClassUid?: string | undefined
+  sopInstanceUid?: string | undefined
+  reason: number
+}
 
 export function stowRoutes(app: Hono, ctx: NodeContext): void {
   const stow = async (c: Context): Promise<Response> => {
@@ -62,6 +69,7 @@ export function stowRoutes(app: Hono, ctx: NodeContext): void {
       let parts = 0
       // A request cut or refused half way keeps none of its instances: the answer is all there is.
       const session = ctx.ingest.openSession()
+      const inflight: Promise<void>[] = []
       // Our own reader, so a refused body can be cancelled whatever the parser did with its stream.
       const reader = body.getReader()
       const source = new ReadableStream<Uint8Array>({
@@ -82,44 +90,64 @@ export function stowRoutes(app: Hono, ctx: NodeContext): void {
           parts++
           const type = (part.mediaType ?? 'application/dicom').toLowerCase()
           if (type !== 'application/dicom') {
-            failed.push({ reason: FailureReason.CannotUnderstand })
+            failed.push({ index: parts, reason: FailureReason.CannotUnderstand })
             continue
           }
-          try {
-            const result = await ctx.ingest.addInstance({
+          const index = parts
+          // A few parts at once: one is encrypted while another waits for its disk writes.
+          const task = ctx.ingest
+            .addInstance({
               source: { kind: 'stow', uploader: caller, patient },
               bytes: part.bytes,
-              label: `part ${parts}`,
+              label: `part ${index}`,
               signal: c.req.raw.signal,
               session,
               ...(study === undefined ? {} : { expectedStudyInstanceUid: study }),
             })
-            stored.push({
-              sopClassUid: result.sopClassUid,
-              sopInstanceUid: result.sopInstanceUid,
-              url: `${origin(c)}${DICOMWEB_BASE}/studies/${result.studyInstanceUid}/series/${result.seriesInstanceUid}/instances/${result.sopInstanceUid}`,
-            })
-          } catch (error) {
-            if (!(error instanceof IngestError)) throw error
-            ctx.logger.info({ part: parts, code: error.code }, 'STOW-RS instance refused')
-            failed.push({
-              sopClassUid: error.sopClassUid,
-              sopInstanceUid: error.sopInstanceUid,
-              reason:
-                error.code === 'INGEST_STUDY_MISMATCH' ? FailureReason.NotMatchingStudy : error.dimseStatus,
-            })
-          }
+            .then(
+              (result) => {
+                stored.push({
+                  index,
+                  sopClassUid: result.sopClassUid,
+                  sopInstanceUid: result.sopInstanceUid,
+                  url: `${origin(c)}${DICOMWEB_BASE}/studies/${result.studyInstanceUid}/series/${result.seriesInstanceUid}/instances/${result.sopInstanceUid}`,
+                })
+              },
+              (error: unknown) => {
+                if (!(error instanceof IngestError)) throw error
+                ctx.logger.info({ part: index, code: error.code }, 'STOW-RS instance refused')
+                failed.push({
+                  index,
+                  sopClassUid: error.sopClassUid,
+                  sopInstanceUid: error.sopInstanceUid,
+                  reason:
+                    error.code === 'INGEST_STUDY_MISMATCH'
+                      ? FailureReason.NotMatchingStudy
+                      : error.dimseStatus,
+                })
+              },
+            )
+          // Marked handled now: it is awaited in turn, or settled when the request fails.
+          task.catch(() => {})
+          inflight.push(task)
+          // Settled in order; a failure other than a refused instance ends the request.
+          if (inflight.length >= PARALLEL_PARTS) await inflight.shift()
         }
+        await Promise.all(inflight.splice(0))
         if (parts === 0) {
           throw new BadRequestError('No instance in the request', 'the multipart body has no part')
         }
       } catch (error) {
+        // Nothing may still be adding when the session gives back what it added.
+        await Promise.allSettled(inflight)
         await session.abort()
         // What the client still sends is of no use: cancelled, as a blob upload over its limit is.
         await reader.cancel().catch(() => {})
         throw multipartError(error, limits)
       }
       session.commit()
+      stored.sort((a, b) => a.index - b.index)
+      failed.sort((a, b) => a.index - b.index)
       f.detail = `dicomweb:stow:${stored.length}:${failed.length}`
       // 200 all stored, 202 some failed, 409 none stored (PS3.18 10.5.3 status codes).
       const status = failed.length === 0 ? 200 : stored.length === 0 ? 409 : 202
