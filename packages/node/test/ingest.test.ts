@@ -7,6 +7,7 @@ import {
   type DicomJsonDataset,
   getChainTime,
   parseDicomFile,
+  uploadDicomStudies,
   zeroPreamble,
 } from '@pcmims/core'
 import {
@@ -24,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultConfig } from '../src/config.js'
 import type { IngestError } from '../src/ingest/errors.js'
 import { dataSetDump, type Orthanc, orthancStore, run, startOrthanc, storescuProfile } from './dicom-peers.js'
-import { FIXTURES } from './helpers.js'
+import { FIXTURES, memoryFile } from './helpers.js'
 import { enrol } from './participants.js'
 
 const BASE = '/api/v1/dicomweb'
@@ -160,6 +161,23 @@ describe('node-side DICOM ingest: STOW-RS, C-STORE, held studies', () => {
     }
     expect(await qido('medicNone', '')).toEqual([])
     expect(await qido('patient2', `?PatientID=${encodeURIComponent(patientId)}`)).toEqual([])
+  }, 300_000)
+
+  it('folder upload (the client encrypts) of every valid fixture: each comes back byte-identical by WADO-RS', async () => {
+    const uploader = await t.clientFor(t.dev.uploader!)
+    const dir = join(FIXTURES, 'valid')
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.dcm')).sort()) {
+      const bytes = new Uint8Array(await readFile(join(dir, name)))
+      const [uploaded] = await uploadDicomStudies(uploader, {
+        patient: t.dev.patient!.account.address,
+        files: [memoryFile(name, bytes)],
+      })
+      expect(uploaded?.status, name).toBe('confirmed')
+      await t.node.context.indexer.syncOnce()
+      const id = uids(bytes)
+      const back = await wadoInstance('medicGranted', id.study, id.series, id.sop)
+      expect(Buffer.compare(Buffer.from(back), Buffer.from(zeroPreamble(bytes))), name).toBe(0)
+    }
   }, 300_000)
 
   it('STOW-RS: a 40-slice CT in one request becomes one record, found by accession and modality', async () => {
