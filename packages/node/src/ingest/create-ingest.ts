@@ -400,7 +400,8 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
       modalities: metadata.modality ? [metadata.modality] : [],
     }
     const batch = await openBatch(p.source, keys.lookup('study', studyInstanceUid), meta)
-    const first = await open<BatchMeta>(batch.sealed_meta)
+    const secrets = await secretsOf(batch)
+    const first = secrets.meta
     if (!samePatient(first, meta)) {
       // No names or IDs in the message: it reaches logs and the sender.
       throw new IngestError(
@@ -427,7 +428,8 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
       return { ...result, duplicate: true }
     }
 
-    const dek = await openBytes(batch.sealed_dek, { dek: keys.dataKey })
+    // A copy of its own: the cached key is wiped when the batch is sealed, maybe while this one works.
+    const dek = secrets.dek.slice()
     try {
       const bytes = zeroPreamble(p.bytes)
       const file = await encryptRecordFile({
@@ -481,6 +483,32 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
     }
   }
 
+  /**
+   * The data key and study facts of a batch still receiving, opened once instead of for every instance (each
+   * open is a key derivation and a decryption); wiped when the batch is sealed, held, discarded or at stop.
+   */
+  const secretCache = new Map<string, Promise<{ dek: Uint8Array; meta: BatchMeta }>>()
+  function secretsOf(batch: BatchRow): Promise<{ dek: Uint8Array; meta: BatchMeta }> {
+    let cached = secretCache.get(batch.id)
+    if (!cached) {
+      cached = (async () => ({
+        dek: await openBytes(batch.sealed_dek, { dek: keys.dataKey }),
+        meta: await open<BatchMeta>(batch.sealed_meta),
+      }))()
+      secretCache.set(batch.id, cached)
+      cached.catch(() => secretCache.delete(batch.id))
+    }
+    return cached
+  }
+  function forgetSecrets(id: string): void {
+    const cached = secretCache.get(id)
+    secretCache.delete(id)
+    cached?.then(
+      ({ dek }) => dek.fill(0),
+      () => {},
+    )
+  }
+
   /** Seals a batch into a record (or holds it); never throws: failures are logged and retried. */
   function sealBatch(id: string): Promise<void> {
     const running = sealing.get(id)
@@ -490,7 +518,10 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
         ctx.logger.warn({ batch: id, err: error }, 'sealing a received study failed; retrying later')
         schedule(id, Math.max(params.quietPeriodMs, 5_000))
       })
-      .finally(() => sealing.delete(id))
+      .finally(() => {
+        sealing.delete(id)
+        forgetSecrets(id)
+      })
     sealing.set(id, promise)
     return promise
   }
@@ -722,6 +753,7 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
     async discardHeld(id) {
       const row = getBatch(id)
       if (row?.state !== 'held') throw new IngestNotFoundError()
+      forgetSecrets(id)
       const cids = ctx.db.prepare('SELECT cid FROM ingest_instances WHERE batch_id = ?').all(id) as Array<{
         cid: string
       }>
@@ -764,6 +796,7 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
       for (const timer of timers.values()) clearTimeout(timer)
       timers.clear()
       await Promise.all([...sealing.values(), ...opening.values()])
+      for (const id of [...secretCache.keys()]) forgetSecrets(id)
     },
   }
 }
