@@ -189,6 +189,13 @@ describe('pcmims CLI walkthrough', () => {
       code: 'ALREADY_DONE',
       message: `Request #${requestId} is already Approved`,
     })
+    // The requestor already has a copy of this study: no second one unless asked for.
+    const copyAgain = await aliceRun(['deidentify', studyId, '--for', responded.json.copies[0].audience])
+    expect(copyAgain.code).toBe(1)
+    expect(copyAgain.json.error).toMatchObject({
+      code: 'ALREADY_DONE',
+      details: `copy ${copyId}; --again makes another`,
+    })
     const missing = await aliceRun(['respond', '999', '--deny'])
     expect(missing.code).toBe(1)
     expect(missing.json.error).toMatchObject({ code: 'NOT_FOUND', message: 'No such request #999' })

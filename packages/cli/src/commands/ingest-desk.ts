@@ -29,11 +29,8 @@ function patientOption(ctx: CommandContext) {
 export const held: Command = {
   name: ['held'],
   summary:
-    'Unit staff: studies received (C-STORE, STOW-RS) for a Patient ID the unit has not mapped to a patient',
+    "Unit operator and uploaders: received studies (C-STORE, STOW-RS) whose patient is unknown; see `held resolve`",
   usage: 'held',
-  details: [
-    ['', 'resolve one with `held resolve ID --patient ADDR`, or map its Patient ID with `patient-id set`'],
-  ],
   async run(ctx) {
     const client = await connect(ctx.global)
     const studies = await listHeldStudies(client, { signal: ctx.signal })
@@ -57,9 +54,9 @@ export const held: Command = {
               s.id,
               new Date(s.receivedAt).toISOString().slice(0, 16).replace('T', ' '),
               s.source,
-              s.patientId ?? '',
+              s.patientId?.trim() ? s.patientId : '(none)',
               s.patientName ?? '',
-              s.studyDate ?? '',
+              s.studyDate?.replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3') ?? '',
               s.modalities.join(','),
               String(s.instances),
               formatBytes(s.bytes),

@@ -237,13 +237,14 @@ export const deidentify: Command = {
   name: ['deidentify'],
   summary:
     'Patient: make a de-identified copy of one of your DICOM studies for a requestor you granted access',
-  usage: 'deidentify RECORD_ID --for ADDR [--include-burned-in]',
+  usage: 'deidentify RECORD_ID --for ADDR [--include-burned-in] [--again]',
   positionals: true,
-  options: { for: { type: 'string' }, 'include-burned-in': { type: 'boolean' } },
+  options: { for: { type: 'string' }, 'include-burned-in': { type: 'boolean' }, again: { type: 'boolean' } },
   details: [
     ['RECORD_ID', 'your study record (0x…, 32 bytes), as `pcmims records` shows it'],
     ['--for ADDR', 'the requestor; it must hold an active grant from you (approve its request first)'],
     ['--include-burned-in', 'include images that may show burned-in text (held back otherwise)'],
+    ['--again', 'make another copy even if this requestor already has one of this record'],
   ],
   async run(ctx) {
     const recordId = ctx.positionals[0]
@@ -252,6 +253,14 @@ export const deidentify: Command = {
     const audience = str(ctx, 'for')
     if (!audience || !isAddress(audience, { strict: false })) throw new UsageError('--for must be an address')
     const client = await connect(ctx.global)
+    const existing = await copiesFor(client, getAddress(audience), ctx.signal)
+    const made = existing.get((recordId as Hex).toLowerCase())
+    if (made && !flag(ctx, 'again')) {
+      throw new AlreadyDoneError(
+        `${getAddress(audience)} already has a de-identified copy of this record`,
+        `copy ${made}; --again makes another`,
+      )
+    }
     const copy = await createDeidentifiedCopy(client, {
       recordId: recordId as Hex,
       audience: getAddress(audience),
@@ -267,6 +276,20 @@ type CopyOutcome = {
   skipped: Array<{ recordId: Hex; kind: string; reason: string; code: string | undefined }>
 }
 
+/** The de-identified copies the patient already made for `audience`: source record id → copy id. */
+async function copiesFor(
+  client: PcmimsClient,
+  audience: Address,
+  signal: AbortSignal,
+): Promise<Map<string, Hex>> {
+  const own = await listRecords(client, { signal })
+  return new Map(
+    own
+      .filter((r) => r.deidentifiedFrom && r.audience === audience)
+      .map((r) => [r.deidentifiedFrom!.toLowerCase(), r.id]),
+  )
+}
+
 /** De-identified copies of the patient's current, original records that an approved request covers. */
 async function copyInScope(
   client: PcmimsClient,
@@ -274,9 +297,17 @@ async function copyInScope(
   options: { includeBurnedIn: boolean; signal: AbortSignal; progress: (line: string) => void },
 ): Promise<CopyOutcome> {
   const own = await listRecords(client, { signal: options.signal })
+  // A record this requestor already has a copy of is not copied again (a second approval, a retry).
+  const copied = new Set(
+    own
+      .filter((r) => r.deidentifiedFrom && r.audience === request.requestor)
+      .map((r) => r.deidentifiedFrom!.toLowerCase()),
+  )
   const inScope = own.filter(
     (r) =>
-      !r.deidentifiedFrom && (request.scope !== 'Kinds' || ((request.kindMask >> Kind[r.kind]) & 1) === 1),
+      !r.deidentifiedFrom &&
+      !copied.has(r.id.toLowerCase()) &&
+      (request.scope !== 'Kinds' || ((request.kindMask >> Kind[r.kind]) & 1) === 1),
   )
   const outcome: CopyOutcome = { made: [], skipped: [] }
   for (const [i, record] of inScope.entries()) {

@@ -53,3 +53,15 @@ type DcmjsApi = {
 }
 
 export const dcmjs = dcmjsUntyped as DcmjsApi
+
+type Loglevel = {
+  setLevel(level: 'silent'): void
+  getLogger(name: string): { setLevel(level: 'silent'): void }
+}
+// dcmjs prints to the console (a "validation" logger among others) while reading: lines that would break a
+// node's JSON logs and may quote values. Our hardened reader reports what matters as typed errors instead.
+{
+  const log = (dcmjsUntyped as { log?: Loglevel }).log
+  log?.setLevel('silent')
+  log?.getLogger('validation.dcmjs').setLevel('silent')
+}

@@ -80,7 +80,11 @@ export function createDicomwebApp({ source, basePath }: CreateDicomwebAppParamet
     facts.recordId = held.at(-1)?.recordId
     facts.patient = held.at(-1)?.patient
     const entry = (await source.readable(caller, held, { signal })).at(-1)
-    if (!entry) throw new AccessDeniedError('No decrypted access to this study')
+    if (!entry)
+      throw new AccessDeniedError(
+        'No decrypted access to this study',
+        'the node decrypts for the patient, download grantees and medics in an emergency; a view-only grantee reads with its own key (pcmims serve)',
+      )
     facts.recordId = entry.recordId
     facts.patient = entry.patient
     if (entry.emergency) facts.action = 'emergency.read'

@@ -545,7 +545,15 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
 
   async function sealClaimed(batch: BatchRow): Promise<void> {
     const id = batch.id
-    if (!batch.patient) return hold(batch, 'unknown patient: no account is mapped to its Patient ID')
+    if (!batch.patient) {
+      const { meta } = await secretsOf(batch)
+      return hold(
+        batch,
+        meta.patientId?.trim()
+          ? 'unknown patient: no account is mapped to its Patient ID'
+          : 'no Patient ID in the study: name its patient by hand',
+      )
+    }
     const patient = getAddress(batch.patient)
     const patientInfo = await ctx.chain.reader.participant(patient)
     if (patientInfo.role !== 'Patient' || patientInfo.status !== 'Approved') {

@@ -80,9 +80,5 @@ export async function startDicomReceiver(
       sessions.delete(end.associationId)
     },
   })
-  ctx.logger.info(
-    { host: receiver.host, port: receiver.port, aeTitle: dimse.aeTitle },
-    'DICOM receiver listening',
-  )
   return receiver
 }

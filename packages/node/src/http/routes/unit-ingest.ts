@@ -10,7 +10,7 @@ import { z } from 'zod'
 import type { NodeContext } from '../../context.js'
 import { IngestNotFoundError } from '../../ingest/create-ingest.js'
 import { audited } from '../audit.js'
-import { authenticate, authenticateWithBody, requireParticipant } from '../authenticate.js'
+import { authenticate, authenticateWithBody } from '../authenticate.js'
 import { parseJsonBody } from '../body.js'
 import { AccessDeniedError, BadRequestError, NotFoundError } from '../errors.js'
 
@@ -101,8 +101,17 @@ export function unitIngestRoutes(app: Hono, ctx: NodeContext): void {
 /** The unit's operator account, or one of its approved uploaders. */
 async function requireUnitStaff(ctx: NodeContext, caller: Address): Promise<void> {
   if (caller === ctx.unit.address) return
-  const participant = await requireParticipant(ctx, caller, ['Uploader'])
-  if (participant.unit !== ctx.unit.address) throw new AccessDeniedError('Only staff of this unit')
+  const participant = await ctx.chain.reader.participant(caller)
+  if (
+    participant.role !== 'Uploader' ||
+    participant.status !== 'Approved' ||
+    participant.unit !== ctx.unit.address
+  ) {
+    throw new AccessDeniedError(
+      "Only this unit's operator and its approved uploaders handle received studies and Patient IDs",
+      `caller: ${participant.role}, ${participant.status}`,
+    )
+  }
 }
 
 async function approvedPatient(ctx: NodeContext, text: string): Promise<Address> {
