@@ -177,6 +177,37 @@ describe('DICOMweb (QIDO-RS, WADO-RS) over custodial study records', () => {
     expect((await get('patient', `/studies/1.2.3.4/series`)).status).toBe(404)
   })
 
+  it('QIDO-RS at the root and study level: series and instances across what the caller may read', async () => {
+    const json = async (who: string, path: string) => {
+      const response = await get(who, path)
+      expect(response.status, path).toBe(200)
+      return (await response.json()) as DicomJsonDataset[]
+    }
+    const ctSeriesFound = await json('medicDownload', '/series?Modality=CT&PatientName=quix*')
+    expect(ctSeriesFound.map((s) => [value(s, '0020000D'), value(s, '0020000E')])).toEqual([
+      [ctUid(), ctSeries()],
+    ])
+    const allSeries = await json('patient', '/series')
+    expect(allSeries.length).toBeGreaterThanOrEqual(4)
+    expect(allSeries.every((s) => typeof value(s, '0020000D') === 'string')).toBe(true)
+    const one = ct.instances[7]!.sopInstanceUid
+    const byUid = await json('patient', `/instances?SOPInstanceUID=${one}`)
+    expect(byUid.map((i) => [value(i, '0020000D'), value(i, '0020000E'), value(i, '00080018')])).toEqual([
+      [ctUid(), ctSeries(), one],
+    ])
+    expect(await json('patient', '/instances?AccessionNumber=ACC-DW-1&limit=3&offset=2')).toHaveLength(3)
+    const inStudy = await json(
+      'medicDownload',
+      `/studies/${ctUid()}/instances?InstanceNumber=${ct.instances[3]!.instanceNumber}`,
+    )
+    expect(inStudy.map((i) => value(i, '00080018'))).toEqual([ct.instances[3]!.sopInstanceUid])
+    // Nothing for a caller the patient did not allow; a study it may not read is 403, not a list.
+    expect(await json('medicNoGrant', '/series')).toEqual([])
+    expect(await json('medicNoGrant', `/instances?SOPInstanceUID=${one}`)).toEqual([])
+    expect((await get('medicNoGrant', `/studies/${ctUid()}/instances`)).status).toBe(403)
+    expect((await get(null, '/series')).status).toBe(401)
+  })
+
   it('WADO-RS serves an instance byte for byte, as multipart/related, and audits it', async () => {
     const audits = () =>
       t.node.context.db

@@ -720,9 +720,20 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       build: () => ({ method: 'GET', path: '/api/v1/dicomweb/studies?ModalitiesInStudy=CT' }),
       expect: signedIn(200),
     },
+    {
+      route: 'GET /api/v1/dicomweb/series',
+      build: () => ({ method: 'GET', path: '/api/v1/dicomweb/series?Modality=CT' }),
+      expect: signedIn(200),
+    },
+    {
+      route: 'GET /api/v1/dicomweb/instances',
+      build: () => ({ method: 'GET', path: '/api/v1/dicomweb/instances?limit=5' }),
+      expect: signedIn(200),
+    },
     ...(
       [
         ['GET /api/v1/dicomweb/studies/:study/series', () => `${dicomStudy}/series`],
+        ['GET /api/v1/dicomweb/studies/:study/instances', () => `${dicomStudy}/instances`],
         ['GET /api/v1/dicomweb/studies/:study/series/:series/instances', () => `${dicomSeries}/instances`],
         ['GET /api/v1/dicomweb/studies/:study/metadata', () => `${dicomStudy}/metadata`],
         ['GET /api/v1/dicomweb/studies/:study/series/:series/metadata', () => `${dicomSeries}/metadata`],
@@ -1969,6 +1980,7 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       ...['abc', '1.2.x', '1'.repeat(129)].flatMap((bad): Case[] =>
         [
           ['GET /api/v1/dicomweb/studies/:study/series', `/studies/${bad}/series`],
+          ['GET /api/v1/dicomweb/studies/:study/instances', `/studies/${bad}/instances`],
           [
             'GET /api/v1/dicomweb/studies/:study/series/:series/instances',
             `/studies/${bad}/series/1.2/instances`,
@@ -2005,6 +2017,15 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
           label: `bad UID ${bad.slice(0, 10)}`,
           as: 'patient' as const,
           build: () => ({ method: 'GET', path: `/api/v1/dicomweb${path}` }),
+          status: 400,
+        })),
+      ),
+      ...(['series', 'instances'] as const).flatMap((level): Case[] =>
+        ['StudyDate=2024', 'limit=-1', 'offset=x'].map((bad) => ({
+          route: `GET /api/v1/dicomweb/${level}`,
+          label: bad,
+          as: 'patient' as const,
+          build: () => ({ method: 'GET', path: `/api/v1/dicomweb/${level}?${bad}` }),
           status: 400,
         })),
       ),

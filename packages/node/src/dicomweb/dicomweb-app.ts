@@ -100,16 +100,35 @@ export function createDicomwebApp({ source, basePath }: CreateDicomwebAppParamet
   }
 
   // QIDO-RS ---------------------------------------------------------------------------------------------
+  const seriesMatch = (query: Record<string, string | undefined>) => (s: StudyManifestSeries) =>
+    uidListMatch(query.SeriesInstanceUID ?? '', s.seriesInstanceUid) &&
+    wildcardMatch(query.Modality ?? '', s.modality) &&
+    (query.SeriesNumber === undefined || String(s.seriesNumber) === query.SeriesNumber)
+  const instanceMatch = (query: Record<string, string | undefined>) => (i: StudyManifestInstance) =>
+    uidListMatch(query.SOPInstanceUID ?? '', i.sopInstanceUid) &&
+    (query.InstanceNumber === undefined || String(i.instanceNumber) === query.InstanceNumber)
+
+  /** Readable studies matching the study-level keys of a query (all of them for a query without any). */
+  const searchStudies = async (
+    caller: Address,
+    query: StudyQuery & Record<string, string | undefined>,
+    signal: AbortSignal,
+  ) => {
+    const all = await source.listStudies({ signal })
+    // Match first (in memory), then ask the chain about the few that matched.
+    return source.readable(
+      caller,
+      all.filter((entry) => matchesStudy(entry, query)),
+      { signal },
+    )
+  }
+
   app.get(`${basePath}/studies`, async (c) => {
     const caller = await source.caller(c)
     const query = c.req.query() as StudyQuery & Record<string, string | undefined>
     const facts: AuditFacts = { action: 'record.list', actor: caller, detail: 'dicomweb:qido-studies' }
     return source.audited(c, facts, async (f) => {
-      const signal = c.req.raw.signal
-      const all = await source.listStudies({ signal })
-      // Match first (in memory), then ask the chain about the few that matched.
-      const matching = all.filter((entry) => matchesStudy(entry, query))
-      const readable = await source.readable(caller, matching, { signal })
+      const readable = await searchStudies(caller, query, c.req.raw.signal)
       const include = includedFields(query.includefield)
       const answer = page(readable, query.limit, query.offset).map((e) =>
         studyAttributes(e, base(c), include),
@@ -126,12 +145,7 @@ export function createDicomwebApp({ source, basePath }: CreateDicomwebAppParamet
       const entry = await readableStudy(caller, c.req.param('study') ?? '', f, c.req.raw.signal)
       const query = c.req.query()
       const answer = entry.study.series
-        .filter(
-          (s) =>
-            uidListMatch(query.SeriesInstanceUID ?? '', s.seriesInstanceUid) &&
-            wildcardMatch(query.Modality ?? '', s.modality) &&
-            (query.SeriesNumber === undefined || String(s.seriesNumber) === query.SeriesNumber),
-        )
+        .filter(seriesMatch(query))
         .map((s) => seriesAttributes(entry, s, base(c)))
       return dicomJson(page(answer, query.limit, query.offset))
     })
@@ -145,13 +159,64 @@ export function createDicomwebApp({ source, basePath }: CreateDicomwebAppParamet
       const series = findSeries(entry, c.req.param('series') ?? '')
       const query = c.req.query()
       const answer = series.instances
-        .filter(
-          (i) =>
-            uidListMatch(query.SOPInstanceUID ?? '', i.sopInstanceUid) &&
-            (query.InstanceNumber === undefined || String(i.instanceNumber) === query.InstanceNumber),
-        )
+        .filter(instanceMatch(query))
         .map((i) => instanceAttributes(entry, series, i, base(c)))
       return dicomJson(page(answer, query.limit, query.offset))
+    })
+  })
+
+  app.get(`${STUDY}/instances`, async (c) => {
+    const caller = await source.caller(c)
+    const facts: AuditFacts = {
+      action: 'record.metadata',
+      actor: caller,
+      detail: 'dicomweb:qido-study-instances',
+    }
+    return source.audited(c, facts, async (f) => {
+      const entry = await readableStudy(caller, c.req.param('study') ?? '', f, c.req.raw.signal)
+      const query = c.req.query()
+      const answer = entry.study.series
+        .filter(seriesMatch(query))
+        .flatMap((s) =>
+          s.instances.filter(instanceMatch(query)).map((i) => instanceAttributes(entry, s, i, base(c))),
+        )
+      return dicomJson(page(answer, query.limit, query.offset))
+    })
+  })
+
+  // Across every study the caller may read: study-level keys narrow the studies, the others the series /
+  // instances within them (PS3.18 10.6.1: /series and /instances at the root).
+  app.get(`${basePath}/series`, async (c) => {
+    const caller = await source.caller(c)
+    const query = c.req.query() as StudyQuery & Record<string, string | undefined>
+    const facts: AuditFacts = { action: 'record.list', actor: caller, detail: 'dicomweb:qido-all-series' }
+    return source.audited(c, facts, async (f) => {
+      const studies = await searchStudies(caller, query, c.req.raw.signal)
+      const answer = studies.flatMap((entry) =>
+        entry.study.series.filter(seriesMatch(query)).map((s) => seriesAttributes(entry, s, base(c))),
+      )
+      const paged = page(answer, query.limit, query.offset)
+      f.detail = `dicomweb:qido-all-series:${paged.length}`
+      return dicomJson(paged)
+    })
+  })
+
+  app.get(`${basePath}/instances`, async (c) => {
+    const caller = await source.caller(c)
+    const query = c.req.query() as StudyQuery & Record<string, string | undefined>
+    const facts: AuditFacts = { action: 'record.list', actor: caller, detail: 'dicomweb:qido-all-instances' }
+    return source.audited(c, facts, async (f) => {
+      const studies = await searchStudies(caller, query, c.req.raw.signal)
+      const answer = studies.flatMap((entry) =>
+        entry.study.series
+          .filter(seriesMatch(query))
+          .flatMap((s) =>
+            s.instances.filter(instanceMatch(query)).map((i) => instanceAttributes(entry, s, i, base(c))),
+          ),
+      )
+      const paged = page(answer, query.limit, query.offset)
+      f.detail = `dicomweb:qido-all-instances:${paged.length}`
+      return dicomJson(paged)
     })
   })
 
