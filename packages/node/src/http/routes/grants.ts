@@ -34,6 +34,23 @@ function grantJson(row: GrantRow, records: string[]) {
   }
 }
 
+/** Grants as answered, a `Records` grant with the records it covers. */
+function grantsJson(ctx: NodeContext, rows: GrantRow[]) {
+  const recordsOf = ctx.db.prepare(
+    'SELECT record_id FROM grant_records WHERE patient = ? AND grantee = ? AND epoch = ? ORDER BY record_id',
+  )
+  return rows.map((row) =>
+    grantJson(
+      row,
+      row.scope === 'Records'
+        ? (recordsOf.all(row.patient, row.grantee, row.epoch) as Array<{ record_id: string }>).map(
+            (r) => r.record_id,
+          )
+        : [],
+    ),
+  )
+}
+
 export function grantRoutes(app: Hono, ctx: NodeContext): void {
   // Active grants of a patient: the patient manages them; uploaders of any unit need them to wrap new
   // records for standing grantees (grants are public on chain anyway; this is the index of them).
@@ -52,21 +69,9 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
       .all(
         ...(grantee ? [patient.toLowerCase(), grantee.toLowerCase(), now] : [patient.toLowerCase(), now]),
       ) as GrantRow[]
-    const recordsOf = ctx.db.prepare(
-      'SELECT record_id FROM grant_records WHERE patient = ? AND grantee = ? AND epoch = ? ORDER BY record_id',
-    )
     return c.json({
       patient,
-      grants: rows.map((row) =>
-        grantJson(
-          row,
-          row.scope === 'Records'
-            ? (recordsOf.all(row.patient, row.grantee, row.epoch) as Array<{ record_id: string }>).map(
-                (r) => r.record_id,
-              )
-            : [],
-        ),
-      ),
+      grants: grantsJson(ctx, rows),
     })
   })
 
@@ -80,21 +85,9 @@ export function grantRoutes(app: Hono, ctx: NodeContext): void {
         `SELECT * FROM grants WHERE grantee = ? AND scope != 'None' AND expires_at > ? ORDER BY patient`,
       )
       .all(caller.toLowerCase(), now) as GrantRow[]
-    const recordsOf = ctx.db.prepare(
-      'SELECT record_id FROM grant_records WHERE patient = ? AND grantee = ? AND epoch = ? ORDER BY record_id',
-    )
     return c.json({
       grantee: caller,
-      grants: rows.map((row) =>
-        grantJson(
-          row,
-          row.scope === 'Records'
-            ? (recordsOf.all(row.patient, row.grantee, row.epoch) as Array<{ record_id: string }>).map(
-                (r) => r.record_id,
-              )
-            : [],
-        ),
-      ),
+      grants: grantsJson(ctx, rows),
     })
   })
 
