@@ -20,6 +20,7 @@ export {
   type TestUnit,
 } from './deploy.js'
 export * from './dicom/index.js'
+export { type MultipartPart, parseMultipartRelated, stowBody } from './multipart.js'
 export { CLI, type CliResult, runCli } from './run-cli.js'
 export {
   identity,
@@ -28,4 +29,3 @@ export {
   type TestIdentity,
   type TestNode,
 } from './test-node.js'
-export { type MultipartPart, parseMultipartRelated, stowBody } from './multipart.js'

@@ -36,7 +36,10 @@ export function parseMultipartRelated(
 }
 
 /** A STOW-RS request body: each file a part of `multipart/related; type="application/dicom"`. */
-export function stowBody(files: readonly Uint8Array[]): { contentType: string; body: Uint8Array<ArrayBuffer> } {
+export function stowBody(files: readonly Uint8Array[]): {
+  contentType: string
+  body: Uint8Array<ArrayBuffer>
+} {
   const boundary = `pcmims-${randomBytes(12).toString('hex')}`
   const chunks: Buffer[] = []
   for (const file of files) {

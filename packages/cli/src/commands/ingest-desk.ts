@@ -29,7 +29,7 @@ function patientOption(ctx: CommandContext) {
 export const held: Command = {
   name: ['held'],
   summary:
-    "Unit operator and uploaders: received studies (C-STORE, STOW-RS) whose patient is unknown; see `held resolve`",
+    'Unit operator and uploaders: received studies (C-STORE, STOW-RS) whose patient is unknown; see `held resolve`',
   usage: 'held',
   async run(ctx) {
     const client = await connect(ctx.global)
