@@ -4,11 +4,14 @@ import { getEncryptionKey } from '../chain/get-encryption-key.js'
 import { getGrant } from '../chain/get-grant.js'
 import { getParticipant } from '../chain/get-participant.js'
 import { generateDek } from '../crypto/generate-dek.js'
-import type { StudyManifest } from '../dicom/study/study-manifest.js'
 import { assertSafeRelativePath, type ManifestFile } from '../records/manifest.js'
 import type { RecordKind } from '../records/schema-helpers.js'
-import { encryptRecordFile, type StoreCiphertext, sealRecord } from '../records/seal-record.js'
-import type { ReportSummary } from '../reports/report-summary.js'
+import {
+  encryptRecordFile,
+  type RecordDescription,
+  type StoreCiphertext,
+  sealRecord,
+} from '../records/seal-record.js'
 import { getChainTime } from './chain-time.js'
 import { PreconditionError } from './errors.js'
 import { iterableToStream } from './node-client.js'
@@ -35,21 +38,11 @@ export type UploadRecordParameters = {
   patient: Address
   kind: RecordKind
   files: UploadFile[]
-  appointment?: string | undefined
-  description?: string | undefined
-  /** Date of the examination (ISO 8601); today if absent. */
-  date?: string | undefined
-  patientName?: string | undefined
-  patientMrn?: string | undefined
-  /** For a DICOM study: its hierarchy, sealed in the manifest (see `uploadDicomStudies`). */
-  study?: StudyManifest | undefined
-  /** For a report: its summary (title, date, status, results), sealed in the manifest (see `readReport`). */
-  report?: ReportSummary | undefined
   /** Wait until the record is anchored on chain (default true). */
   waitForAnchor?: boolean | undefined
   signal?: AbortSignal | undefined
   onProgress?: ((progress: UploadProgress) => void) | undefined
-}
+} & RecordDescription
 
 export type UploadRecordReturnType = {
   recordId: Hex

@@ -38,6 +38,7 @@ export { RECORD_KINDS, type RecordKind } from './schema-helpers.js'
 export {
   type EncryptRecordFileParameters,
   encryptRecordFile,
+  type RecordDescription,
   type RecordRecipient,
   type SealRecordParameters,
   type SealRecordReturnType,

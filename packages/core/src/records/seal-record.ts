@@ -68,15 +68,23 @@ export type SealRecordParameters = {
   /** Already encrypted under `dek` with {@link encryptRecordFile}. */
   files: ManifestFile[]
   recipients: RecordRecipient[]
+  store: StoreCiphertext
+  signal?: AbortSignal | undefined
+} & RecordDescription
+
+/** What the sealed manifest says about a record beyond its files: all of it PHI, never on chain. */
+export type RecordDescription = {
+  /** The appointment or accession number. */
   appointment?: string | undefined
   description?: string | undefined
+  /** Date of the examination (ISO 8601); today if absent. */
   date?: string | undefined
   patientName?: string | undefined
   patientMrn?: string | undefined
+  /** For a DICOM study: its hierarchy (see `uploadDicomStudies`). */
   study?: StudyManifest | undefined
+  /** For a report: its summary (title, date, status, results; see `readReport`). */
   report?: ReportSummary | undefined
-  store: StoreCiphertext
-  signal?: AbortSignal | undefined
 }
 
 export type SealRecordReturnType = {

@@ -6,6 +6,7 @@ import {
   extractInstanceMetadata,
   generateDek,
   groupIntoStudies,
+  type HeldStudy,
   type InstanceMetadata,
   kindOf,
   type ManifestFile,
@@ -59,21 +60,7 @@ export type AddInstanceReturnType = {
 }
 
 /** A study the unit must name the patient of, as its staff sees it (PHI: served to the unit only). */
-export type HeldStudy = {
-  id: string
-  source: string
-  reason: string
-  receivedAt: number
-  instances: number
-  bytes: number
-  patientName?: string | undefined
-  patientId?: string | undefined
-  patientBirthDate?: string | undefined
-  studyDate?: string | undefined
-  studyDescription?: string | undefined
-  accessionNumber?: string | undefined
-  modalities: string[]
-}
+export type { HeldStudy }
 
 /**
  * Instances added under one answer, e.g. a STOW-RS request: their studies are not sealed while it is open,

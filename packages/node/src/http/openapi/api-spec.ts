@@ -164,6 +164,8 @@ const qidoOffset = doc(
     .optional(),
   'Skip this many results.',
 )
+const qidoSeriesKeys = { Modality: optionalText, SeriesInstanceUID: optionalText, SeriesNumber: optionalText }
+const qidoInstanceKeys = { SOPInstanceUID: optionalText, InstanceNumber: optionalText }
 const qidoStudyQuery = z.object({
   PatientName: optionalText,
   PatientID: optionalText,
@@ -955,13 +957,7 @@ export const apiSpec: ApiSpec = {
       summary: 'QIDO-RS: the series of a study (PHI)',
       security: 'session',
       params: studyParams,
-      query: z.object({
-        Modality: optionalText,
-        SeriesInstanceUID: optionalText,
-        SeriesNumber: optionalText,
-        limit: qidoLimit,
-        offset: qidoOffset,
-      }),
+      query: z.object({ ...qidoSeriesKeys, limit: qidoLimit, offset: qidoOffset }),
       responses: {
         200: { description: 'Series-level attributes (DICOM JSON).', content: 'application/dicom+json' },
       },
@@ -975,11 +971,7 @@ export const apiSpec: ApiSpec = {
       summary: 'QIDO-RS: series across the studies the caller may read decrypted (PHI)',
       description: 'Study-level keys narrow the studies (as for /studies), series-level keys the series.',
       security: 'session',
-      query: qidoStudyQuery.extend({
-        Modality: optionalText,
-        SeriesInstanceUID: optionalText,
-        SeriesNumber: optionalText,
-      }),
+      query: qidoStudyQuery.extend(qidoSeriesKeys),
       responses: {
         200: { description: 'Series-level attributes (DICOM JSON).', content: 'application/dicom+json' },
       },
@@ -992,13 +984,7 @@ export const apiSpec: ApiSpec = {
       tag: 'dicomweb',
       summary: 'QIDO-RS: instances across the studies the caller may read decrypted (PHI)',
       security: 'session',
-      query: qidoStudyQuery.extend({
-        Modality: optionalText,
-        SeriesInstanceUID: optionalText,
-        SeriesNumber: optionalText,
-        SOPInstanceUID: optionalText,
-        InstanceNumber: optionalText,
-      }),
+      query: qidoStudyQuery.extend({ ...qidoSeriesKeys, ...qidoInstanceKeys }),
       responses: {
         200: { description: 'Instance-level attributes (DICOM JSON).', content: 'application/dicom+json' },
       },
@@ -1012,15 +998,7 @@ export const apiSpec: ApiSpec = {
       summary: 'QIDO-RS: the instances of a study, across its series (PHI)',
       security: 'session',
       params: studyParams,
-      query: z.object({
-        Modality: optionalText,
-        SeriesInstanceUID: optionalText,
-        SeriesNumber: optionalText,
-        SOPInstanceUID: optionalText,
-        InstanceNumber: optionalText,
-        limit: qidoLimit,
-        offset: qidoOffset,
-      }),
+      query: z.object({ ...qidoSeriesKeys, ...qidoInstanceKeys, limit: qidoLimit, offset: qidoOffset }),
       responses: {
         200: { description: 'Instance-level attributes (DICOM JSON).', content: 'application/dicom+json' },
       },
@@ -1034,12 +1012,7 @@ export const apiSpec: ApiSpec = {
       summary: 'QIDO-RS: the instances of a series (PHI)',
       security: 'session',
       params: seriesParams,
-      query: z.object({
-        SOPInstanceUID: optionalText,
-        InstanceNumber: optionalText,
-        limit: qidoLimit,
-        offset: qidoOffset,
-      }),
+      query: z.object({ ...qidoInstanceKeys, limit: qidoLimit, offset: qidoOffset }),
       responses: {
         200: { description: 'Instance-level attributes (DICOM JSON).', content: 'application/dicom+json' },
       },
