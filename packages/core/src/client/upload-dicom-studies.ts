@@ -1,5 +1,6 @@
 import type { Address } from 'viem'
 import { DicomParseError } from '../dicom/errors.js'
+import { dicomDateToIso } from '../dicom/metadata/dicom-date-to-iso.js'
 import type { InstanceMetadata } from '../dicom/metadata/extract-instance-metadata.js'
 import { extractInstanceMetadata } from '../dicom/metadata/extract-instance-metadata.js'
 import { parseDicomFile } from '../dicom/parse/parse-dicom-file.js'
@@ -88,7 +89,7 @@ export async function uploadDicomStudies(
       files,
       appointment: params.appointment ?? study.accessionNumber,
       description: params.description ?? study.studyDescription,
-      date: isoDate(study.studyDate),
+      date: dicomDateToIso(study.studyDate),
       patientName: study.patient.name,
       patientMrn: study.patient.id,
       study: manifest,
@@ -118,11 +119,6 @@ export function kindOf(modalities: readonly string[]): RecordKind {
   if (['CR', 'DX', 'XA', 'RF', 'MG', 'IO', 'PX', 'RG', 'DR'].some((m) => set.has(m))) return 'XRAY'
   if (['SR', 'DOC'].some((m) => set.has(m)) && set.size === 1) return 'REPORT'
   return 'OTHER'
-}
-
-function isoDate(dicomDate: string | undefined): string | undefined {
-  const match = dicomDate ? /^(\d{4})(\d{2})(\d{2})$/.exec(dicomDate.trim()) : null
-  return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined
 }
 
 async function readAll(file: UploadFile, maxBytes: number): Promise<Uint8Array> {

@@ -7,6 +7,7 @@ export {
   type DicomStudyErrorCode,
   DicomWriteError,
 } from './errors.js'
+export { dicomDateToIso } from './metadata/dicom-date-to-iso.js'
 export {
   type ExtractInstanceMetadataSource,
   extractInstanceMetadata,

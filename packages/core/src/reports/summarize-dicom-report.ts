@@ -1,4 +1,5 @@
 import type { DcmjsDataset, DcmjsElement } from '../dicom/dcmjs.js'
+import { dicomDateToIso } from '../dicom/metadata/dicom-date-to-iso.js'
 import type { ParseDicomFileReturnType } from '../dicom/parse/parse-dicom-file.js'
 import { ReportError } from './errors.js'
 import {
@@ -81,7 +82,7 @@ export function summarizeStructuredReport(parsed: ParseDicomFileReturnType): Rep
     type: REPORT_SUMMARY_TYPE,
     format: 'dicom-sr' as const,
     title: meaning(first(dataset[T.conceptName])) ?? clip(str(dataset[T.studyDescription])),
-    date: isoDate(str(dataset[T.contentDate]) ?? str(dataset[T.studyDate])),
+    date: dicomDateToIso(str(dataset[T.contentDate]) ?? str(dataset[T.studyDate])),
     status: clip([completion, verification].filter(Boolean).join(' ')),
     performer: observer ? personName(observer[T.verifyingObserverName]) : undefined,
     results,
@@ -124,7 +125,7 @@ export function extractEncapsulatedPdf(
       type: REPORT_SUMMARY_TYPE,
       format: 'dicom-pdf' as const,
       title: clip(str(dataset[T.documentTitle])) ?? meaning(first(dataset[T.conceptName])),
-      date: isoDate(str(dataset[T.contentDate]) ?? str(dataset[T.studyDate])),
+      date: dicomDateToIso(str(dataset[T.contentDate]) ?? str(dataset[T.studyDate])),
       results: [],
     }),
   }
@@ -172,7 +173,7 @@ function rowOf(item: DcmjsDataset, level: number): ReportResult | undefined {
       break
     }
     case 'DATE':
-      value = isoDate(str(item[T.date]))
+      value = dicomDateToIso(str(item[T.date]))
       break
     case 'DATETIME':
       value = clip(str(item[T.dateTime]))
@@ -217,11 +218,6 @@ function personName(element: DcmjsElement | undefined): string | undefined {
     return typeof alphabetic === 'string' ? clip(alphabetic.replaceAll('^', ' ')) : undefined
   }
   return undefined
-}
-
-function isoDate(dicomDate: string | undefined): string | undefined {
-  const match = dicomDate ? /^(\d{4})(\d{2})(\d{2})$/.exec(dicomDate.trim()) : null
-  return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined
 }
 
 function dropUndefined<T extends object>(value: T): T {

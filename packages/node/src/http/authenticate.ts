@@ -4,7 +4,8 @@ import type { Address, Hex } from 'viem'
 import type { Session } from '../auth/sessions.js'
 import type { AccessView, NodeContext, ParticipantView } from '../context.js'
 import { readBodyLimited } from './body.js'
-import { AccessDeniedError, HttpError, UnauthenticatedError } from './errors.js'
+import { AccessDeniedError, BadRequestError, HttpError, UnauthenticatedError } from './errors.js'
+import { parseAddress } from './params.js'
 
 /** The cookie a browser session rides on (HttpOnly, SameSite=Strict); other clients send a bearer token. */
 export const SESSION_COOKIE = 'pcmims_session'
@@ -117,4 +118,18 @@ export async function requireRecordAccess(
   }
   if (!access.allowed) throw new AccessDeniedError('No access to this record')
   return access
+}
+
+/** An address given as a record's patient: it must be an approved patient (400 otherwise). */
+export async function requireApprovedPatient(
+  ctx: NodeContext,
+  text: string,
+  name = 'patient',
+): Promise<Address> {
+  const address = parseAddress(text, name)
+  const patient = await ctx.chain.reader.participant(address)
+  if (patient.role !== 'Patient' || patient.status !== 'Approved') {
+    throw new BadRequestError('The account is not an approved patient', address, 'PATIENT_NOT_APPROVED')
+  }
+  return address
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   BaseError,
   type DicomStudyGroup,
+  dicomDateToIso,
   encryptRecordFile,
   extractInstanceMetadata,
   generateDek,
@@ -610,7 +611,7 @@ export function createIngest(ctx: Omit<NodeContext, 'ingest'>, params: CreateIng
         recipients,
         appointment: study.accessionNumber,
         description: study.studyDescription,
-        date: isoDate(study.studyDate),
+        date: dicomDateToIso(study.studyDate),
         patientName: study.patient.name,
         patientMrn: study.patient.id,
         study: studyManifest,
@@ -824,11 +825,6 @@ function samePatient(a: BatchMeta, b: BatchMeta): boolean {
     both(a.patientBirthDate, b.patientBirthDate) &&
     both(a.patientSex, b.patientSex)
   )
-}
-
-function isoDate(dicomDate: string | undefined): string | undefined {
-  const match = dicomDate ? /^(\d{4})(\d{2})(\d{2})$/.exec(dicomDate.trim()) : null
-  return match ? `${match[1]}-${match[2]}-${match[3]}` : undefined
 }
 
 async function* chunksOf(bytes: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -1,3 +1,4 @@
+import { concatBytes } from '../../crypto/bytes.js'
 import { DicomDecodeError } from './errors.js'
 import type { PixelEncoding } from './transfer-syntax.js'
 
@@ -73,18 +74,9 @@ export function readEncapsulatedItems(bytes: Uint8Array, start: number): Encapsu
   return { basicOffsetTable, fragments }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0]
-  let total = 0
-  for (const p of parts) total += p.length
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const p of parts) {
-    out.set(p, offset)
-    offset += p.length
-  }
-  return out
-}
+/** A frame's fragments as one buffer: the fragment itself when there is only one. */
+const joined = (parts: Uint8Array[]): Uint8Array =>
+  parts.length === 1 && parts[0] ? parts[0] : concatBytes(...parts)
 
 function groupByOffsets(
   fragments: PixelDataFragment[],
@@ -104,7 +96,7 @@ function groupByOffsets(
       frame++
     frames[frame]?.push(fragment.bytes)
   }
-  return frames.map(concat)
+  return frames.map(joined)
 }
 
 function startsFrame(bytes: Uint8Array, encoding: PixelEncoding): boolean {
@@ -158,7 +150,7 @@ export function groupFragmentsIntoFrames(
       if (frames) return frames
     }
   }
-  if (numberOfFrames === 1) return [concat(fragments.map((f) => f.bytes))]
+  if (numberOfFrames === 1) return [joined(fragments.map((f) => f.bytes))]
   if (fragments.length === numberOfFrames) return fragments.map((f) => f.bytes)
   const frames: Uint8Array[][] = []
   for (const fragment of fragments) {
@@ -172,5 +164,5 @@ export function groupFragmentsIntoFrames(
       details: `${fragments.length} fragments, ${frames.length} frame starts found, NumberOfFrames is ${numberOfFrames} and there is no usable offset table`,
     })
   }
-  return frames.map(concat)
+  return frames.map(joined)
 }

@@ -15,13 +15,11 @@ import {
   parseMultipartStream,
 } from '@remix-run/multipart-parser'
 import type { Context, Hono } from 'hono'
-import type { Address } from 'viem'
 import type { NodeContext } from '../../context.js'
 import { IngestError } from '../../ingest/errors.js'
 import { audited } from '../audit.js'
-import { authenticate, requireParticipant } from '../authenticate.js'
+import { authenticate, requireApprovedPatient, requireParticipant } from '../authenticate.js'
 import { AccessDeniedError, BadRequestError, HttpError, PayloadTooLargeError } from '../errors.js'
-import { parseAddress } from '../params.js'
 import { DICOMWEB_BASE } from './dicomweb.js'
 
 const DICOM_JSON = 'application/dicom+json'
@@ -53,7 +51,7 @@ export function stowRoutes(app: Hono, ctx: NodeContext): void {
         throw new AccessDeniedError('Only uploaders of this unit store studies here')
       }
       const patientParam = c.req.query('patient')
-      const patient = patientParam === undefined ? undefined : await approvedPatient(ctx, patientParam)
+      const patient = patientParam === undefined ? undefined : await requireApprovedPatient(ctx, patientParam)
       if (patient) f.patient = patient
       const boundary = stowBoundary(c.req.header('content-type'))
       const limits = ctx.config.ingest
@@ -166,15 +164,6 @@ export function stowRoutes(app: Hono, ctx: NodeContext): void {
 
 function origin(c: Context): string {
   return new URL(c.req.url).origin
-}
-
-async function approvedPatient(ctx: NodeContext, text: string): Promise<Address> {
-  const address = parseAddress(text, 'patient')
-  const patient = await ctx.chain.reader.participant(address)
-  if (patient.role !== 'Patient' || patient.status !== 'Approved') {
-    throw new BadRequestError('The patient is not an approved patient', address, 'PATIENT_NOT_APPROVED')
-  }
-  return address
 }
 
 /** `multipart/related; type="application/dicom"; boundary=…`; anything else is 415. */

@@ -10,9 +10,9 @@ import { z } from 'zod'
 import type { NodeContext } from '../../context.js'
 import { IngestNotFoundError } from '../../ingest/create-ingest.js'
 import { audited } from '../audit.js'
-import { authenticate, authenticateWithBody } from '../authenticate.js'
+import { authenticate, authenticateWithBody, requireApprovedPatient } from '../authenticate.js'
 import { parseJsonBody } from '../body.js'
-import { AccessDeniedError, BadRequestError, NotFoundError } from '../errors.js'
+import { AccessDeniedError, NotFoundError } from '../errors.js'
 
 const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/)
 const patientIdSchema = z
@@ -40,7 +40,7 @@ export function unitIngestRoutes(app: Hono, ctx: NodeContext): void {
     return audited(c, ctx, { action: 'ingest.resolve', actor: caller, detail: `held:${id}` }, async (f) => {
       await requireUnitStaff(ctx, caller)
       const input = parseJsonBody(resolveSchema, body, 'resolution')
-      const patient = await approvedPatient(ctx, input.patient)
+      const patient = await requireApprovedPatient(ctx, input.patient)
       f.patient = patient
       await notFoundAsHttp(() =>
         ctx.ingest.resolveHeld(id, patient, { remember: input.remember ?? false, by: caller }),
@@ -73,7 +73,7 @@ export function unitIngestRoutes(app: Hono, ctx: NodeContext): void {
           removed: ctx.ingest.unmapPatient(input.patientId),
         })
       }
-      const patient = await approvedPatient(ctx, input.patient)
+      const patient = await requireApprovedPatient(ctx, input.patient)
       f.patient = patient
       const { released } = await ctx.ingest.mapPatient(input.patientId, patient, caller)
       return c.json({ patientId: input.patientId, patient, released, removed: false })
@@ -112,14 +112,6 @@ async function requireUnitStaff(ctx: NodeContext, caller: Address): Promise<void
       `caller: ${participant.role}, ${participant.status}`,
     )
   }
-}
-
-async function approvedPatient(ctx: NodeContext, text: string): Promise<Address> {
-  const participant = await ctx.chain.reader.participant(text as Address)
-  if (participant.role !== 'Patient' || participant.status !== 'Approved') {
-    throw new BadRequestError('The account is not an approved patient', text, 'PATIENT_NOT_APPROVED')
-  }
-  return participant.address
 }
 
 function heldId(c: Context): string {
