@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
 import { BaseError } from '@pcmims/core'
 import { z } from 'zod'
 
@@ -106,6 +107,8 @@ const configSchema = z.object({
     /** Per calling AE title, another uploader account than `uploader` (e.g. one per modality). */
     uploaders: z.record(z.string(), z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
   }),
+  /** The web portal: a built folder (`index.html` and its assets) served at `/`; `null` serves none. */
+  portal: z.object({ dir: z.string().min(1).nullable() }),
   dicomweb: z.object({
     /** Decrypted instances kept in memory for viewers scrolling a study (never on disk). */
     cacheBytes: z.number().int().nonnegative(),
@@ -143,6 +146,16 @@ export class ConfigError extends BaseError {
 
 export const DEFAULT_PORT = 8480
 
+/** The built portal of this repository (`@pcmims/portal`'s `dist`), when it has been built. */
+function defaultPortalDir(): string | null {
+  try {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('@pcmims/portal/package.json')), 'dist')
+    return existsSync(join(dir, 'index.html')) ? dir : null
+  } catch {
+    return null
+  }
+}
+
 export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
   return {
     dataDir,
@@ -169,6 +182,7 @@ export function defaultConfig(dataDir = '.pcmims'): NodeConfig {
       maxAssociations: 8,
       uploaders: {},
     },
+    portal: { dir: defaultPortalDir() },
     dicomweb: { cacheBytes: 256 * 1024 ** 2 },
     ingest: {
       quietPeriodMs: 10_000,
@@ -223,6 +237,7 @@ function fromEnv(env: Record<string, string | undefined>): Record<string, unknow
   if (env.PCMIMS_PORT) out.port = int(env.PCMIMS_PORT)
   if (env.PCMIMS_PUBLIC_URL) out.publicUrl = env.PCMIMS_PUBLIC_URL
   if (env.PCMIMS_LOG_LEVEL) out.logLevel = env.PCMIMS_LOG_LEVEL
+  if (env.PCMIMS_PORTAL_DIR) out.portal = { dir: env.PCMIMS_PORTAL_DIR }
   if (env.PCMIMS_CHAIN_RPC_URL) {
     out.chain = {
       mode: 'rpc',

@@ -98,5 +98,11 @@ export type NodeContext = {
    */
   origin: string
   /** Development-only helpers of the embedded chain; absent on a real network. */
-  dev?: { fund(address: Address): Promise<void> } | undefined
+  /** Development chain only: its well-known accounts (the portal's one-click sign-in) and a faucet. */
+  dev?:
+    | {
+        accounts: Array<{ role: string; name: string; address: Address; privateKey: Hex }>
+        fund(address: Address): Promise<void>
+      }
+    | undefined
 }

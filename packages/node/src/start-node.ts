@@ -308,6 +308,12 @@ export async function startNode(params: StartNodeParameters): Promise<NodeHandle
       dev:
         embedded && config.dev
           ? {
+              accounts: embedded.devAccounts.map(({ role, name, address, privateKey }) => ({
+                role,
+                name,
+                address,
+                privateKey,
+              })),
               // New accounts on the development chain need gas for their first transaction.
               fund: async (address) => {
                 await publicClient.request({

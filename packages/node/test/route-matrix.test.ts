@@ -546,6 +546,12 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       expect: signedIn(200),
     },
     {
+      // Development chain only: anvil's public keys, offered to anyone who can reach the dev node.
+      route: 'GET /api/v1/dev/accounts',
+      build: () => ({ method: 'GET', path: '/api/v1/dev/accounts' }),
+      expect: everyone(200),
+    },
+    {
       route: 'GET /api/v1/participants/:address',
       build: () => ({ method: 'GET', path: `/api/v1/participants/${patientAddress}` }),
       expect: everyone(200),
@@ -2245,6 +2251,7 @@ describe('the route × caller matrix and malformed input, on a real node', () =>
       const noInput = new Set([
         'GET /api/v1/version',
         'GET /api/v1/config',
+        'GET /api/v1/dev/accounts',
         'GET /api/v1/health',
         'GET /api/v1/openapi.json',
         'POST /api/v1/auth/nonce',

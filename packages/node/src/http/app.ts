@@ -5,6 +5,7 @@ import { NotFoundError } from './errors.js'
 import { apiSpec } from './openapi/api-spec.js'
 import { openapiRoutes } from './openapi/openapi-document.js'
 import { validateAgainstSpec } from './openapi/validate.js'
+import { portalRoutes } from './portal.js'
 import { errorToResponse } from './problem.js'
 import { clientIp, createRateLimiter, rateLimit } from './rate-limit.js'
 import { auditRoutes } from './routes/audit.js'
@@ -48,6 +49,7 @@ export function createApp(ctx: NodeContext): Hono {
   grantRoutes(app, ctx)
   requestRoutes(app, ctx)
   auditRoutes(app, ctx)
+  portalRoutes(app, ctx)
   app.notFound(() => errorToResponse(new NotFoundError('No such route'), ctx.logger, crypto.randomUUID()))
   app.onError((error) => errorToResponse(error, ctx.logger, crypto.randomUUID()))
   return app

@@ -712,6 +712,31 @@ export const apiSpec: ApiSpec = {
     },
     {
       method: 'get',
+      path: '/api/v1/dev/accounts',
+      operationId: 'listDevelopmentAccounts',
+      tag: 'participants',
+      summary: "Development chain only: anvil's well-known accounts, one per role, for one-click sign-in",
+      security: 'none',
+      responses: {
+        200: {
+          description: 'The development accounts (their keys are public knowledge and guard nothing).',
+          json: z.strictObject({
+            development: z.literal(true),
+            accounts: z.array(
+              z.strictObject({
+                role: z.string(),
+                name: z.string(),
+                address: Address,
+                privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+              }),
+            ),
+          }),
+        },
+      },
+      problems: [404],
+    },
+    {
+      method: 'get',
       path: '/api/v1/participants/{address}',
       operationId: 'getParticipant',
       tag: 'participants',

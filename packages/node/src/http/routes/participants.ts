@@ -16,6 +16,12 @@ export function participantRoutes(app: Hono, ctx: NodeContext): void {
     return c.json({ address: caller, funded: true })
   })
 
+  // Development chain only: anvil's well-known accounts, so the portal can offer one-click sign-in.
+  app.get('/api/v1/dev/accounts', (c) => {
+    if (!ctx.dev) throw new NotFoundError('This node runs on a real network: it has no development accounts')
+    return c.json({ development: true, accounts: ctx.dev.accounts })
+  })
+
   // Public chain facts about one account (role, status, unit, encryption key).
   app.get('/api/v1/participants/:address', async (c) => {
     const address = parseAddress(c.req.param('address'), 'address')

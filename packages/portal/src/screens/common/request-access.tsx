@@ -1,0 +1,3 @@
+export function RequestAccess() {
+  return <p>RequestAccess: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function MedicEmergency() {
+  return <p>MedicEmergency: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function MedicPatients() {
+  return <p>MedicPatients: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function PatientAudit() {
+  return <p>PatientAudit: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function PatientRecords() {
+  return <p>PatientRecords: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function PatientRequests() {
+  return <p>PatientRequests: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function PatientSharing() {
+  return <p>PatientSharing: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function RequestorCopies() {
+  return <p>RequestorCopies: to be built.</p>
+}

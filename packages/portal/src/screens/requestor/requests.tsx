@@ -1,0 +1,3 @@
+export function RequestorRequests() {
+  return <p>RequestorRequests: to be built.</p>
+}

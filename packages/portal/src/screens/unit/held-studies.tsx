@@ -1,0 +1,3 @@
+export function HeldStudies() {
+  return <p>HeldStudies: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function UnitRegistrations() {
+  return <p>UnitRegistrations: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function UnitStaff() {
+  return <p>UnitStaff: to be built.</p>
+}

@@ -1,0 +1,3 @@
+export function UploadStudy() {
+  return <p>UploadStudy: to be built.</p>
+}
