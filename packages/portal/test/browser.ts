@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { NodeConfig } from '@pcmims/node'
+import { startTestNode, type TestNode } from '@pcmims/test-utils'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 
 /** Debian's Chromium; the tests never download a browser. */
@@ -47,4 +49,13 @@ export async function signInAsDev(page: Page, baseUrl: string, name: RegExp): Pr
   await page.goto(baseUrl)
   await page.getByRole('button', { name }).click()
   await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 60_000 })
+}
+
+/**
+ * A real node (embedded anvil and Helia, 127.0.0.1, free ports) serving the built portal: this
+ * package's `dist`, or `PCMIMS_PORTAL_DIR` when a build elsewhere is under test.
+ */
+export async function startPortalNode(config: Partial<NodeConfig> = {}): Promise<TestNode> {
+  const dir = process.env.PCMIMS_PORTAL_DIR ?? join(import.meta.dirname, '..', 'dist')
+  return startTestNode({ config: { portal: { dir }, ...config } })
 }

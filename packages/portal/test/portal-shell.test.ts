@@ -1,14 +1,14 @@
-import { startTestNode, type TestNode } from '@pcmims/test-utils'
+import type { TestNode } from '@pcmims/test-utils'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, signInAsDev } from './browser.js'
+import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, signInAsDev, startPortalNode } from './browser.js'
 
 let testNode: TestNode
 let browser: Browser
 let base: string
 
 beforeAll(async () => {
-  testNode = await startTestNode()
+  testNode = await startPortalNode()
   base = testNode.node.url
   browser = await launchBrowser()
 })
