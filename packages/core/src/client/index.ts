@@ -39,6 +39,7 @@ export {
   createPcmimsClient,
   type NodeConfigView,
   type PcmimsClient,
+  type PcmimsWallet,
 } from './pcmims-client.js'
 export {
   type CustodialCopy,

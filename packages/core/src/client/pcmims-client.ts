@@ -1,12 +1,15 @@
 import {
+  type Account,
   type Address,
   createPublicClient,
   createWalletClient,
   custom,
   defineChain,
+  type EIP1193Provider,
   http,
   type LocalAccount,
   type PublicClient,
+  toHex,
   type WalletClient,
 } from 'viem'
 import type { EncryptionKeyPair } from '../crypto/encryption-key-pair.js'
@@ -23,7 +26,8 @@ export type NodeConfigView = {
 
 /** Everything a user's client needs: their keys, their node, and the chain the node names. */
 export type PcmimsClient = {
-  account: LocalAccount
+  /** A local key (keystore), or an injected wallet's account whose transactions the wallet signs. */
+  account: Account
   encryptionKeyPair: EncryptionKeyPair
   node: NodeClient
   config: NodeConfigView
@@ -31,9 +35,11 @@ export type PcmimsClient = {
   walletClient: WalletClient
 }
 
+/** An injected EIP-1193 wallet (MetaMask and the like) that holds the account's signing key. */
+export type PcmimsWallet = { provider: EIP1193Provider; address: Address }
+
 export type CreatePcmimsClientParameters = {
   nodeUrl: string
-  account: LocalAccount
   encryptionKeyPair: EncryptionKeyPair
   /** A session opened earlier, to reuse instead of signing in again. */
   session?: NodeSession | undefined
@@ -46,12 +52,26 @@ export type CreatePcmimsClientParameters = {
   chainAccess?: 'direct' | 'node' | undefined
   fetch?: typeof fetch
   signal?: AbortSignal
-}
+} & (
+  | { account: LocalAccount; wallet?: undefined }
+  | {
+      account?: undefined
+      /**
+       * Sign-in messages and transactions go to the wallet (`personal_sign`, `eth_sendTransaction`);
+       * reads still go to the node's relay or the chain URL.
+       */
+      wallet: PcmimsWallet
+    }
+)
 
 export async function createPcmimsClient(params: CreatePcmimsClientParameters): Promise<PcmimsClient> {
+  const { wallet } = params
+  const account: Account | undefined =
+    params.account ?? (wallet && { address: wallet.address, type: 'json-rpc' })
+  if (!account) throw new TypeError('createPcmimsClient needs an account or a wallet')
   const node = createNodeClient({
     url: params.nodeUrl,
-    account: params.account,
+    account: wallet ? walletSigner(wallet) : params.account,
     session: params.session,
     ...(params.fetch ? { fetch: params.fetch } : {}),
   })
@@ -70,13 +90,44 @@ export async function createPcmimsClient(params: CreatePcmimsClientParameters): 
           { retryCount: 0 },
         )
       : http(rpcUrl, { retryCount: 1 })
+  const walletTransport = wallet
+    ? custom(
+        {
+          request: (args: { method: string; params?: unknown }) =>
+            WALLET_METHODS.has(args.method)
+              ? wallet.provider.request(args as never)
+              : transport({ chain, retryCount: 0 }).request(args as never),
+        },
+        { retryCount: 0 },
+      )
+    : transport
   return {
-    account: params.account,
+    account,
     encryptionKeyPair: params.encryptionKeyPair,
     node,
     config,
     publicClient: createPublicClient({ chain, transport }) as PublicClient,
-    walletClient: createWalletClient({ chain, transport, account: params.account }),
+    walletClient: createWalletClient({ chain, transport: walletTransport, account }),
+  }
+}
+
+/** What only the wallet can answer: it holds the key (and knows which accounts it exposes). */
+const WALLET_METHODS = new Set([
+  'eth_sendTransaction',
+  'eth_accounts',
+  'eth_requestAccounts',
+  'personal_sign',
+  'eth_signTypedData_v4',
+  'wallet_switchEthereumChain',
+  'wallet_addEthereumChain',
+])
+
+/** Sign-In with Ethereum through the wallet: it shows the message and signs it with EIP-191. */
+function walletSigner(wallet: PcmimsWallet) {
+  return {
+    address: wallet.address,
+    signMessage: ({ message }: { message: string }) =>
+      wallet.provider.request({ method: 'personal_sign', params: [toHex(message), wallet.address] }),
   }
 }
 

@@ -10,6 +10,11 @@ export {
 } from './decrypt-keystore.js'
 export { deriveEncryptionKeyPair } from './derive-encryption-key-pair.js'
 export {
+  deriveWalletEncryptionKeyPair,
+  WALLET_X25519_LABEL,
+  walletEncryptionKeyMessage,
+} from './derive-wallet-encryption-key-pair.js'
+export {
   type EncryptKeystoreParameters,
   type EncryptKeystoreReturnType,
   encryptKeystore,

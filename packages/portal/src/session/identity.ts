@@ -5,15 +5,18 @@ import {
   type EncryptionKeyPair,
   type KdfProgress,
   type KeystoreV3,
+  type PcmimsWallet,
 } from '@pcmims/core'
-import type { Hex, LocalAccount } from 'viem'
+import type { Account, Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 
 /** Who is signed in, with the keys that never leave this browser tab. */
 export type Identity = {
-  account: LocalAccount
+  account: Account
   encryptionKeyPair: EncryptionKeyPair
-  source: 'development' | 'keystore' | 'new-keystore'
+  source: 'development' | 'keystore' | 'new-keystore' | 'wallet'
+  /** Set when a browser wallet holds the signing key: it signs sign-in messages and transactions. */
+  wallet?: PcmimsWallet | undefined
   /** Shown in the header: the development role's name or the keystore's file name. */
   label: string
 }

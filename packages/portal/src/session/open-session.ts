@@ -13,13 +13,17 @@ export type Participant = GetParticipantReturnType & { address: `0x${string}` }
  * through its relay, so the browser needs no chain endpoint of its own. Transactions are signed here.
  */
 export async function openSession(identity: Identity, signal?: AbortSignal): Promise<PcmimsClient> {
-  const client = await createPcmimsClient({
+  const common = {
     nodeUrl: window.location.origin,
-    account: identity.account,
     encryptionKeyPair: identity.encryptionKeyPair,
-    chainAccess: 'node',
+    chainAccess: 'node' as const,
     ...(signal ? { signal } : {}),
-  })
+  }
+  let client: PcmimsClient
+  if (identity.wallet) client = await createPcmimsClient({ ...common, wallet: identity.wallet })
+  else if (identity.account.type === 'local')
+    client = await createPcmimsClient({ ...common, account: identity.account })
+  else throw new Error('This identity has neither a local key nor a wallet')
   await client.node.signIn({ signal })
   return client
 }

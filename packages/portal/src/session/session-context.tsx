@@ -78,6 +78,17 @@ export function SessionProvider(props: {
 
   useIdleLock(() => lock('idle'))
 
+  // Another account chosen in the wallet is another person: this session's keys are not theirs.
+  useEffect(() => {
+    const provider = identity.wallet?.provider
+    if (!provider) return
+    const onAccounts = (accounts: string[]) => {
+      if (accounts[0]?.toLowerCase() !== identity.account.address.toLowerCase()) lock('signed-out')
+    }
+    provider.on('accountsChanged', onAccounts)
+    return () => provider.removeListener('accountsChanged', onAccounts)
+  }, [identity, lock])
+
   const refreshParticipant = useCallback(async () => {
     setParticipant(await readParticipant(client))
   }, [client])
@@ -90,6 +101,8 @@ export function SessionProvider(props: {
 }
 
 function useIdleLock(onIdle: () => void): void {
+  const onIdleRef = useRef(onIdle)
+  onIdleRef.current = onIdle
   useEffect(() => {
     let last = Date.now()
     const touch = () => {
@@ -99,11 +112,11 @@ function useIdleLock(onIdle: () => void): void {
     for (const event of events) window.addEventListener(event, touch, { passive: true })
     // A timer, not only activity events: a laptop closed for an hour must come back locked.
     const timer = window.setInterval(() => {
-      if (Date.now() - last >= idleMinutes() * 60_000) onIdle()
+      if (Date.now() - last >= idleMinutes() * 60_000) onIdleRef.current()
     }, 1000)
     return () => {
       for (const event of events) window.removeEventListener(event, touch)
       window.clearInterval(timer)
     }
-  }, [onIdle])
+  }, [])
 }

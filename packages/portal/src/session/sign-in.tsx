@@ -1,5 +1,6 @@
 import type { KeystoreV3, PcmimsClient } from '@pcmims/core'
 import { type FormEvent, useEffect, useId, useState } from 'react'
+import type { EIP1193Provider } from 'viem'
 import { shortAddress } from '../ui/format.js'
 import { ErrorNote, Loading } from '../ui/states.js'
 import { useAsync } from '../ui/use-async.js'
@@ -18,6 +19,7 @@ import {
   readParticipant,
 } from './open-session.js'
 import { LOCK_NOTE_KEY } from './session-context.js'
+import { injectedWallet, walletIdentity } from './wallet.js'
 
 export type SignedIn = { identity: Identity; client: PcmimsClient; participant: Participant }
 
@@ -70,6 +72,10 @@ export function SignIn(props: { onSignedIn: (signed: SignedIn) => void }) {
       {error ? <ErrorNote error={error} /> : null}
       <div className="sign-in-options" aria-busy={busy ? 'true' : 'false'}>
         <KeystoreCard disabled={!!busy} onUnlock={(make) => enter(make, 'Opening your keystore…')} />
+        <WalletCard
+          disabled={!!busy}
+          onConnect={(provider) => enter(() => walletIdentity(provider), 'Waiting for your wallet…')}
+        />
         <NewAccountCard
           disabled={!!busy}
           onReady={(identity) => enter(async () => identity, 'Signing in…')}
@@ -134,6 +140,34 @@ function KeystoreCard(props: { disabled: boolean; onUnlock: (make: () => Promise
         Unlock and sign in
       </button>
     </form>
+  )
+}
+
+function WalletCard(props: { disabled: boolean; onConnect: (provider: EIP1193Provider) => void }) {
+  const id = useId()
+  const provider = injectedWallet()
+  return (
+    <section className="card" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Sign in with a browser wallet</h2>
+      {provider ? (
+        <>
+          <p>
+            Your wallet (MetaMask or another) signs in and sends your transactions. It also signs one message
+            from which your encryption key is made here; sign that message only on this portal.
+          </p>
+          <button
+            type="button"
+            className="primary"
+            disabled={props.disabled}
+            onClick={() => props.onConnect(provider)}
+          >
+            Connect wallet
+          </button>
+        </>
+      ) : (
+        <p className="hint">No browser wallet was found in this browser. Use a keystore file instead.</p>
+      )}
+    </section>
   )
 }
 
