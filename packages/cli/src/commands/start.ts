@@ -98,6 +98,7 @@ export const start: Command = {
     ctx.io.result(
       {
         url: node.url,
+        portal: config.portal.dir ? node.url : null,
         chainId: node.chainId,
         contract: node.contract,
         rpcUrl: node.rpcUrl,
@@ -109,6 +110,9 @@ export const start: Command = {
         [
           '',
           `PCMIMS node ${node.url}`,
+          config.portal.dir
+            ? `  portal ${node.url}/ (open it in a browser; development accounts sign in with one click)`
+            : '  portal not built (npm run build), or portal.dir is null: API only',
           `  chain ${node.rpcUrl} (chain id ${node.chainId}), contract ${node.contract}`,
           `  data  ${config.dataDir}`,
           `  ipfs  ${config.ipfs.mode === 'kubo' ? 'Kubo RPC API' : 'embedded'}${config.tls ? ', HTTPS' : ''}`,
