@@ -1,7 +1,15 @@
 import type { TestNode } from '@pcmims/test-utils'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, signInAsDev, startPortalNode } from './browser.js'
+import {
+  DESKTOP,
+  launchBrowser,
+  newContext,
+  PHONE,
+  screenshot,
+  signInAsDev,
+  startPortalNode,
+} from './browser.js'
 
 let testNode: TestNode
 let browser: Browser

@@ -1,3 +1,6 @@
+import { RecordList } from '../common/record-list.js'
+
+/** The patient's own images and reports, newest first. */
 export function PatientRecords() {
-  return <p>PatientRecords: to be built.</p>
+  return <RecordList />
 }

@@ -1,3 +1,6 @@
+import { RequestAccess } from '../common/request-access.js'
+
+/** Requestor: ask patients for access (often for de-identified copies) and follow the answers. */
 export function RequestorRequests() {
-  return <p>RequestorRequests: to be built.</p>
+  return <RequestAccess />
 }
