@@ -184,7 +184,7 @@ export function MyRequests(props: { refresh?: number | undefined }) {
   return (
     <section aria-labelledby={`${id}-title`} className="staff-section">
       <div className="section-head">
-        <h2 id={`${id}-title`}>My requests</h2>
+        <h2 id={`${id}-title`}>Requests you sent</h2>
         <button type="button" onClick={state.reload}>
           Refresh
         </button>
