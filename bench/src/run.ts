@@ -5,15 +5,18 @@ import { formatDicomTable, runDicomBench } from './dicom-ingest.js'
 import { formatGasTable, runGasBench } from './gas.js'
 import { type IngestRow, runIngestBench } from './ingest.js'
 import { DEFAULT_LOAD, formatLoadTable, loadFailures, runLoadBench } from './load.js'
+import { formatPortalTable, runPortalViewerBench } from './portal-viewer.js'
 
 /**
  * `npm run bench`: gas of our contract next to the seed paper's (one anvil), then ingest and retrieval
  * through a real node for 1 MiB, 100 MiB and 1 GiB, then an HTTP load test of a node (concurrent
  * sign-ins, listings, 100 MiB uploads, and the rate limiter), then node-side DICOM ingest of a 300-slice CT
- * by STOW-RS and C-STORE next to Orthanc, with time to first image by WADO-RS. Prints tables; writes
+ * by STOW-RS and C-STORE next to Orthanc, with time to first image by WADO-RS, then the portal's time to
+ * first image of that CT in Chromium (decrypted in the browser). Prints tables; writes
  * bench/results/bench.json, keeping the sections of an earlier run that this run skipped.
  * `--sizes 1,100` (MiB) limits the ingest sizes; `--skip-gas` / `--skip-ingest` / `--skip-load` /
- * `--skip-dicom` leave a section out; `--dicom-quiet-ms 500` sets the DICOM nodes' ingest quiet period;
+ * `--skip-dicom` / `--skip-portal` leave a section out; `--dicom-quiet-ms 500` sets the DICOM nodes' ingest quiet period;
+ * `--portal-runs 5` sets the portal's cold openings, `--portal-dir DIR` the built portal it serves;
  * `--load-rate-limit 200,50,30` sets the load node's burst, per-second and sign-in-per-minute limits. A load run with errors fails the command (after the report is written).
  */
 const { values } = parseArgs({
@@ -23,6 +26,9 @@ const { values } = parseArgs({
     'skip-ingest': { type: 'boolean' },
     'skip-load': { type: 'boolean' },
     'skip-dicom': { type: 'boolean' },
+    'skip-portal': { type: 'boolean' },
+    'portal-runs': { type: 'string', default: '5' },
+    'portal-dir': { type: 'string' },
     'dicom-quiet-ms': { type: 'string', default: '500' },
     'load-rate-limit': { type: 'string' },
     out: { type: 'string' },
@@ -83,12 +89,26 @@ if (!values['skip-dicom']) {
   report.dicom = dicom
 }
 
+if (!values['skip-portal']) {
+  const portal = await runPortalViewerBench({
+    runs: Number(values['portal-runs']),
+    portalDir: values['portal-dir'],
+    onLog: (m) => process.stderr.write(`${m}\n`),
+  })
+  console.log(
+    `\nPortal viewer: time to first image of a ${portal.corpus.instances}-slice CT (${portal.corpus.mib} MiB), ` +
+      `opened from "My records" in Chromium ${portal.browser}, each run a fresh profile; decrypted in the browser`,
+  )
+  console.log(formatPortalTable(portal))
+  report.portal = portal
+}
+
 // Sections this run skipped stay as the earlier run measured them; `carriedOver` says when that was.
 const previous = await readFile(output, 'utf8')
   .then((text) => JSON.parse(text) as Record<string, unknown>)
   .catch(() => ({}) as Record<string, unknown>)
 const carriedOver: Record<string, unknown> = {}
-for (const section of ['gas', 'ingest', 'load', 'dicom']) {
+for (const section of ['gas', 'ingest', 'load', 'dicom', 'portal']) {
   if (report[section] === undefined && previous[section] !== undefined) {
     report[section] = previous[section]
     const carried = previous.carriedOver as Record<string, unknown> | undefined

@@ -47,6 +47,13 @@ describe('the node serves the portal', () => {
     const asset = await fetch(new URL(script!, base))
     expect(asset.status).toBe(200)
     expect(asset.headers.get('cache-control')).toContain('immutable')
+    // Compressed for clients that take gzip (fetch decompresses it), whole for those that do not.
+    expect(asset.headers.get('content-encoding')).toBe('gzip')
+    const code = await asset.text()
+    const plain = await fetch(new URL(script!, base), { headers: { 'accept-encoding': 'identity' } })
+    expect(plain.headers.get('content-encoding')).toBeNull()
+    expect(Number(plain.headers.get('content-length'))).toBe(Buffer.byteLength(code))
+    expect(await plain.text()).toBe(code)
     for (const path of ['/assets/missing.js', '/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json']) {
       const response = await fetch(new URL(path, base))
       expect(response.status, path).toBe(404)

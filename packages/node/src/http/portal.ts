@@ -20,6 +20,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 }
 
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.svg', '.txt', '.map'])
+
 /**
  * The portal's pages may talk only to this node, run only its own scripts (and WebAssembly codecs),
  * and show decrypted images only as blob: URLs they made themselves; nothing may frame them.
@@ -57,9 +59,14 @@ export function portalRoutes(app: Hono, ctx: NodeContext): void {
       info = await statFile(file)
     }
     if (!file || !info) return next()
+    const type = TYPES[extname(file)] ?? 'application/octet-stream'
+    // The viewer's code is megabytes of JavaScript and WebAssembly: gzip it for slow links.
+    const gzip = COMPRESSIBLE.has(extname(file)) && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')
     const headers = new Headers({
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': String(info.size),
+      'content-type': type,
+      ...(gzip
+        ? { 'content-encoding': 'gzip', vary: 'accept-encoding' }
+        : { 'content-length': String(info.size) }),
       'content-security-policy': PORTAL_CSP,
       'referrer-policy': 'no-referrer',
       'x-frame-options': 'DENY',
@@ -69,7 +76,15 @@ export function portalRoutes(app: Hono, ctx: NodeContext): void {
     })
     c.header('cache-control', headers.get('cache-control') ?? 'no-cache')
     if (c.req.method === 'HEAD') return new Response(null, { headers })
-    return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>, { headers })
+    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>
+    return new Response(
+      gzip
+        ? body.pipeThrough(
+            new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>,
+          )
+        : body,
+      { headers },
+    )
   })
 }
 

@@ -1,18 +1,21 @@
 import {
   createContext,
-  lazy,
   type ReactNode,
   Suspense,
   useCallback,
   useContext,
+  useEffect,
   useMemo,
   useState,
 } from 'react'
 import type { Hex } from 'viem'
 import { Loading } from '../ui/states.js'
+import { prefetchImageViewer, RecordViewLoader } from '../viewer/lazy-views.js'
+import { markOpening } from '../viewer/marks.js'
 
-// The viewer (Cornerstone3D, codecs, PDF) is a separate bundle, fetched the first time a record opens.
-const RecordView = lazy(() => import('../viewer/record-view.js'))
+// The viewer (Cornerstone3D, codecs, PDF) is a separate bundle: the image viewer's part is prefetched
+// while a list of records shows, the report view's when a report opens (viewer/lazy-views.tsx).
+const RecordView = RecordViewLoader.Component
 
 export type OpenRecordOptions = {
   /** What the list showed, for the title while the record opens. */
@@ -25,14 +28,22 @@ const OpenerContext = createContext<Opener>(() => {
   throw new Error('useRecordOpener outside RecordOpenerProvider')
 })
 
-/** Opens a record in the viewer or report view; the record id stays in memory, never in the URL. */
+/**
+ * Opens a record in the viewer or report view; the record id stays in memory, never in the URL. A
+ * screen that can open records also gets the image viewer's code loaded while it is read.
+ */
 export function useRecordOpener(): Opener {
+  useEffect(prefetchImageViewer, [])
   return useContext(OpenerContext)
 }
 
 export function RecordOpenerProvider(props: { children: ReactNode }) {
   const [open, setOpen] = useState<{ recordId: Hex; options: OpenRecordOptions } | undefined>()
-  const opener = useCallback<Opener>((recordId, options = {}) => setOpen({ recordId, options }), [])
+  const opener = useCallback<Opener>((recordId, options = {}) => {
+    // Time to first image counts from the click, the viewer's code loading included.
+    markOpening()
+    setOpen({ recordId, options })
+  }, [])
   const close = useCallback(() => setOpen(undefined), [])
   const value = useMemo(() => opener, [opener])
   return (

@@ -14,7 +14,7 @@ export type DecryptProgress = { done: number; failed: number; total: number; byt
 export class DecryptQueue {
   readonly #read: (index: number, signal: AbortSignal) => Promise<Uint8Array<ArrayBuffer>>
   readonly #items: Deferred[]
-  readonly #concurrency: number
+  #concurrency: number
   readonly #controller = new AbortController()
   readonly #onProgress: (progress: DecryptProgress) => void
   #order: number[] = []
@@ -51,12 +51,23 @@ export class DecryptQueue {
     this.#pump()
   }
 
+  /** How many files to fetch and decrypt at once (one while the first image is wanted alone). */
+  setConcurrency(concurrency: number): void {
+    this.#concurrency = concurrency
+    this.#pump()
+  }
+
   /** The decrypted bytes of one file, decrypting it next if it has not started. */
   get(index: number): Promise<Uint8Array<ArrayBuffer>> {
     const item = this.#items[index]
     if (!item) return Promise.reject(new Error('No such file in this record'))
     if (item.state === 'waiting') this.prioritise([index])
     return item.promise
+  }
+
+  /** The decrypted bytes of one file when its turn comes, without moving it ahead. */
+  whenDone(index: number): Promise<Uint8Array<ArrayBuffer>> {
+    return this.#items[index]?.promise ?? Promise.reject(new Error('No such file in this record'))
   }
 
   /** Bytes already decrypted, without waiting (for downloads of what is on screen). */

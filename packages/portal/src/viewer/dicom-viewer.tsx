@@ -24,6 +24,7 @@ import { formatBytes } from '../ui/format.js'
 import { DownloadNote } from './access-note.js'
 import { imageIdFor, initCornerstone, registerSource } from './cornerstone.js'
 import { type DecryptProgress, DecryptQueue } from './decrypt-queue.js'
+import { markPhase, measureFromOpen } from './marks.js'
 import { MetadataPanel } from './metadata-panel.js'
 import { presetsFor, voiRange } from './presets.js'
 import { readFileBytes, saveBytes } from './read-file.js'
@@ -86,17 +87,34 @@ export default function DicomViewer(props: { record: OpenedRecord }) {
   useEffect(() => {
     const element = elementRef.current
     if (!element || series.length === 0) return
+    markPhase('pcmims:image-viewer')
     let disposed = false
     const id = ++instanceSeq
     const files = record.manifest.files
+    const firstSeries = series[0]!
+    const firstFile = firstSeries.instances[0]!.fileIndex
     const queue = new DecryptQueue({
       count: files.length,
-      concurrency: CONCURRENCY,
-      read: (index, signal) => readFileBytes(client, record, files[index]!, signal),
+      // The first image alone: it does not share the node, the network and the main thread with others.
+      concurrency: 1,
+      read: async (index, signal) => {
+        const bytes = await readFileBytes(client, record, files[index]!, signal)
+        if (index === firstFile) markPhase('pcmims:first-file-decrypted')
+        return bytes
+      },
       onProgress: (p) => {
         if (!disposed) setProgress(p)
       },
     })
+    // Screen first, then each series' first image (thumbnails), then the rest of the first series. The
+    // first file is fetched and decrypted while Cornerstone starts, not after.
+    queue.prioritise([
+      firstFile,
+      ...series.map((s) => s.instances[0]!.fileIndex),
+      ...firstSeries.instances.map((i) => i.fileIndex),
+      ...series.flatMap((s) => s.instances.map((i) => i.fileIndex)),
+      ...files.map((_, index) => index),
+    ])
     const source = registerSource((index) => queue.get(index))
     let engine: RenderingEngine | undefined
     const toolGroupId = `pcmims-tools-${id}`
@@ -104,17 +122,8 @@ export default function DicomViewer(props: { record: OpenedRecord }) {
 
     ;(async () => {
       await initCornerstone()
+      markPhase('pcmims:cornerstone-ready')
       if (disposed) return
-      // Screen first, then each series' first image (thumbnails), then the rest of the first series.
-      const firstSeries = series[0]!
-      const order = [
-        firstSeries.instances[0]!.fileIndex,
-        ...series.map((s) => s.instances[0]!.fileIndex),
-        ...firstSeries.instances.map((i) => i.fileIndex),
-        ...series.flatMap((s) => s.instances.map((i) => i.fileIndex)),
-        ...files.map((_, index) => index),
-      ]
-      queue.prioritise(order)
 
       engine = new RenderingEngine(`pcmims-viewer-${id}`)
       const viewportId = `pcmims-stack-${id}`
@@ -156,8 +165,8 @@ export default function DicomViewer(props: { record: OpenedRecord }) {
         // Only once the first image is loaded: earlier renders draw an empty viewport.
         if (marked || !stackSet) return
         marked = true
-        performance.mark('pcmims:first-image')
-        measure('pcmims:open-to-first-image', 'pcmims:first-image')
+        markPhase('pcmims:first-image')
+        measureFromOpen('pcmims:open-to-first-image', 'pcmims:first-image')
         setFirstShown(true)
       }
       const failed = new Set<string>()
@@ -182,17 +191,34 @@ export default function DicomViewer(props: { record: OpenedRecord }) {
       cleanups.push(() => resize.disconnect())
 
       setReady(true)
-      await viewport.setStack(imageIdsOf(firstSeries, source.prefix), 0)
+      try {
+        await viewport.setStack(imageIdsOf(firstSeries, source.prefix), 0)
+      } finally {
+        // The first image is in (or failed): the rest now several at a time.
+        queue.setConcurrency(CONCURRENCY)
+      }
       if (disposed) return
+      markPhase('pcmims:first-image-loaded')
       stackSet = true
       viewport.render()
 
-      // Every image into Cornerstone's cache as it is decrypted, so scrolling never waits.
-      const all = series.flatMap((s) => imageIdsOf(s, source.prefix))
-      await Promise.allSettled(all.map((imageId) => imageLoader.loadAndCacheImage(imageId)))
+      // Every image into Cornerstone's cache as soon as it is decrypted, so scrolling never waits. The
+      // queue keeps its order: asking for every image at once would move each ahead of the one before.
+      const all = series.flatMap((s) =>
+        s.images.map((image) => {
+          const fileIndex = s.instances[image.instance]!.fileIndex
+          return { fileIndex, imageId: imageIdFor(source.prefix, fileIndex, image.frame) }
+        }),
+      )
+      await Promise.allSettled(
+        all.map(async ({ fileIndex, imageId }) => {
+          await queue.whenDone(fileIndex)
+          if (!disposed) await imageLoader.loadAndCacheImage(imageId)
+        }),
+      )
       if (disposed) return
-      performance.mark('pcmims:all-images')
-      measure('pcmims:open-to-all-images', 'pcmims:all-images')
+      markPhase('pcmims:all-images')
+      measureFromOpen('pcmims:open-to-all-images', 'pcmims:all-images')
     })().catch((error: unknown) => {
       if (!disposed) setFailure(error)
     })
@@ -617,12 +643,4 @@ function SeriesThumbnail(props: {
 
 function baseName(path: string): string {
   return path.split('/').pop() || 'image.dcm'
-}
-
-function measure(name: string, end: string): void {
-  try {
-    performance.measure(name, 'pcmims:open-record', end)
-  } catch {
-    // The open mark is gone (cleared by another viewer); the marks themselves are what tests read.
-  }
 }

@@ -5,18 +5,20 @@ import {
   type OpenedRecord,
   openRecord,
 } from '@pcmims/core'
-import { type KeyboardEvent, lazy, Suspense, useEffect, useRef, useState } from 'react'
+import { type KeyboardEvent, Suspense, useEffect, useRef, useState } from 'react'
 import type { Hex } from 'viem'
 import { useSession } from '../session/session-context.js'
 import { describeError } from '../ui/errors.js'
 import { formatDate } from '../ui/format.js'
 import { Loading } from '../ui/states.js'
 import { FileList } from './file-list.js'
+import { DicomViewerLoader, ReportViewLoader } from './lazy-views.js'
+import { markOpening, markPhase } from './marks.js'
 import { seriesOf } from './series.js'
 
 // Cornerstone (images) and pdf.js (reports) are separate bundles: a report never loads the image stack.
-const DicomViewer = lazy(() => import('./dicom-viewer.js'))
-const ReportView = lazy(() => import('../reports/report-view.js'))
+const DicomViewer = DicomViewerLoader.Component
+const ReportView = ReportViewLoader.Component
 
 export type RecordViewProps = { recordId: Hex; title?: string | undefined; onClose: () => void }
 
@@ -38,12 +40,11 @@ export default function RecordView(props: RecordViewProps) {
   const dialogRef = useRef<HTMLDivElement>(null)
   const closeRef = useRef<HTMLButtonElement>(null)
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `round` re-opens on "Try again"
+  // `round` re-opens on "Try again".
   useEffect(() => {
-    performance.clearMarks('pcmims:first-image')
-    performance.clearMarks('pcmims:all-images')
-    performance.clearMarks('pcmims:open-record')
-    performance.mark('pcmims:open-record')
+    // The opener marked the click; "Try again" is a new opening.
+    if (round > 0 || performance.getEntriesByName('pcmims:open-record', 'mark').length === 0) markOpening()
+    markPhase('pcmims:record-view')
     const controller = new AbortController()
     let opened: OpenedRecord | undefined
     setState({ status: 'opening' })
@@ -52,6 +53,7 @@ export default function RecordView(props: RecordViewProps) {
         if (controller.signal.aborted) closeRecord(record)
         else {
           opened = record
+          markPhase('pcmims:record-opened')
           setState({ status: 'open', record })
         }
       },
@@ -101,7 +103,7 @@ export default function RecordView(props: RecordViewProps) {
       aria-labelledby="record-view-title"
       onKeyDown={onKeyDown}
     >
-      <header className="record-view-header">
+      <div className="record-view-header">
         <div className="record-view-heading">
           <h2 id="record-view-title">{heading}</h2>
           {manifest ? (
@@ -120,7 +122,7 @@ export default function RecordView(props: RecordViewProps) {
         <button ref={closeRef} type="button" onClick={onClose}>
           Close
         </button>
-      </header>
+      </div>
       <div className="record-view-body">
         {state.status === 'opening' ? (
           <Loading label="Checking access on the chain and unlocking the record…" />
