@@ -148,12 +148,17 @@ async function story(): Promise<void> {
     const patient = await personAt(/Demo Patient/, 'patient')
     const openButton = patient.getByRole('button', { name: `Open ${DESCRIPTION}` })
     await openButton.waitFor({ timeout: 60_000 })
+    const listAddress = patient.url()
     await openButton.click()
     const patientViewer = patient.getByRole('dialog')
     await firstImageShown(patient)
     await patientViewer.getByRole('button', { name: 'Download image (DICOM)' }).waitFor()
     await screenshot(patient, 'journey-2-patient-viewer')
-    await patientViewer.getByRole('button', { name: 'Close' }).click()
+    // The browser's Back closes the viewer and stays on the page (the record was never in the address).
+    await patient.goBack()
+    await patientViewer.waitFor({ state: 'detached' })
+    expect(patient.url()).toBe(listAddress)
+    await patient.getByRole('heading', { name: 'My records', level: 1 }).waitFor()
 
     await go(patient, 'Sharing')
     await patient.getByRole('button', { name: 'Share records…' }).click()

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
+  approveParticipant,
   canAccess,
   closeRecord,
   declareEmergency,
@@ -10,6 +11,7 @@ import {
   listRecords,
   openRecord,
   type PcmimsClient,
+  registerParticipant,
   requestAccess,
   type UploadFile,
   uploadDicomStudies,
@@ -17,7 +19,7 @@ import {
 } from '@pcmims/core'
 import { synthesizeStudy, type TestNode } from '@pcmims/test-utils'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import type { Address, Hex } from 'viem'
+import { type Address, type Hex, toHex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   DESKTOP,
@@ -350,6 +352,46 @@ describe('the patient’s pages', () => {
     // The patient's list shows the copy, marked, for whom.
     await visit(page, 'My records')
     await page.getByText('De-identified copy for').waitFor({ timeout: 60_000 })
+  })
+
+  it('sharing de-identified only makes the copies there and then; the grantee gets no original', async () => {
+    // A second requestor, registered and approved with core, who has asked for nothing.
+    const researcher = await testNode.newIdentity()
+    const client = await testNode.clientFor(researcher)
+    const unit = await testNode.clientFor(testNode.dev.unit!)
+    await registerParticipant(client.walletClient, {
+      contract: client.config.contract,
+      unit: unit.account.address,
+      role: 'Requestor',
+      encryptionKey: toHex(researcher.encryptionKeyPair.publicKey),
+    })
+    await approveParticipant(unit.walletClient, {
+      contract: client.config.contract,
+      account: researcher.account.address,
+    })
+    const page = pages.desktop.page
+    await visit(page, 'Sharing')
+    await page.getByRole('button', { name: 'Share records…' }).click()
+    const share = page.getByRole('dialog', { name: 'Share records' })
+    await share.getByLabel('Grantee account address').fill(researcher.account.address)
+    await share.getByLabel('Some kinds of records (also future ones)').check()
+    await share.getByLabel('CT', { exact: true }).check()
+    await share.getByLabel('7 days', { exact: true }).check()
+    await share.getByLabel('De-identified copies only').check()
+    await share.getByRole('button', { name: 'Grant access' }).click()
+    await settled(share, 120_000)
+    await page
+      .getByRole('status')
+      .getByText(/1 de-identified copy made/)
+      .waitFor()
+    const seen = await listRecords(client, { patient: patientAddress })
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toMatchObject({
+      kind: 'CT',
+      deidentifiedFrom: ctRecord,
+      audience: researcher.account.address,
+    })
+    await expect(openRecord(client, { recordId: ctRecord })).rejects.toThrow()
   })
 
   it('rotates a record’s key in the browser: the record gets a new id and still opens', async () => {

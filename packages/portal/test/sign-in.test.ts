@@ -73,6 +73,22 @@ describe('keystore sign-in', () => {
   })
 })
 
+describe('reloading', () => {
+  it('ends the session (keys live only in the tab) and says so', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    await signInAsDev(page, base, /Demo Patient/)
+    await page.reload()
+    await page.getByText('Reloading the page signed you out').waitFor()
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0)
+    // Said once: the next visit is a plain sign-in page.
+    await page.reload()
+    await page.getByRole('heading', { name: /Development accounts/ }).waitFor()
+    expect(await page.getByText('Reloading the page signed you out').count()).toBe(0)
+    await context.close()
+  })
+})
+
 describe('idle lock', () => {
   it('locks after the chosen idle time, wipes keys from the page and tells the user why', async () => {
     const context = await newContext(browser)

@@ -117,8 +117,12 @@ function parseKeystore(input: KeystoreV3 | string): ParsedKeystore {
     }
   }
   if (!isObject(value)) throw new InvalidKeystoreError('not a JSON object')
+  if (value.version === undefined)
+    throw new InvalidKeystoreError('no keystore version: is this a keystore file?')
   if (value.version !== 3)
-    throw new InvalidKeystoreError('unsupported version', { details: String(value.version) })
+    throw new InvalidKeystoreError('unsupported version', {
+      details: `version ${JSON.stringify(value.version)}`,
+    })
   // geth writes "crypto", some older tools "Crypto".
   const crypto = value.crypto ?? value.Crypto
   if (!isObject(crypto)) throw new InvalidKeystoreError('missing crypto section')

@@ -42,9 +42,19 @@ export function RecordOpenerProvider(props: { children: ReactNode }) {
   const opener = useCallback<Opener>((recordId, options = {}) => {
     // Time to first image counts from the click, the viewer's code loading included.
     markOpening()
+    // A history entry of its own (same address: the record is not in it), so Back closes the viewer.
+    window.history.pushState({ pcmimsViewer: true }, '', window.location.href)
     setOpen({ recordId, options })
   }, [])
-  const close = useCallback(() => setOpen(undefined), [])
+  const close = useCallback(() => {
+    if ((window.history.state as { pcmimsViewer?: boolean } | null)?.pcmimsViewer) window.history.back()
+    else setOpen(undefined)
+  }, [])
+  useEffect(() => {
+    const onPop = () => setOpen(undefined)
+    window.addEventListener('popstate', onPop)
+    return () => window.removeEventListener('popstate', onPop)
+  }, [])
   const value = useMemo(() => opener, [opener])
   return (
     <OpenerContext.Provider value={value}>

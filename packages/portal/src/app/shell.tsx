@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useState } from 'react'
 import { Registration } from '../screens/common/registration.js'
 import { EmergencyBanner } from '../screens/patient/emergencies.js'
 import { IDLE_CHOICES, idleMinutes, setIdleMinutes, useSession } from '../session/session-context.js'
-import { shortAddress } from '../ui/format.js'
+import { CopyableAddress } from '../ui/address.js'
 import { RecordOpenerProvider } from './record-opener.js'
 import { SECTIONS, type Section } from './sections.js'
 
@@ -25,6 +25,8 @@ export function Shell() {
 
   useEffect(() => {
     document.title = section ? `${section.label} · PCMIMS` : 'PCMIMS'
+    // A new page starts at its top (the sign-in page may have been scrolled on a phone).
+    window.scrollTo(0, 0)
   }, [section])
 
   return (
@@ -42,7 +44,7 @@ export function Shell() {
         <span className="who">
           <span className="who-name">{identity.label}</span>
           <span className="badge">{ROLE_NAMES[participant.role] ?? participant.role}</span>
-          <code title={participant.address}>{shortAddress(participant.address)}</code>
+          <CopyableAddress address={participant.address} label="Copy my account address" />
         </span>
         <LockControls />
       </header>

@@ -48,6 +48,8 @@ export function setIdleMinutes(minutes: number): void {
 
 /** Why the last session ended, shown once on the sign-in page. Only the reason is kept. */
 export const LOCK_NOTE_KEY = 'pcmims.locked'
+/** Set while a session is open in this tab (a flag, nothing secret): a reload finds it and says why. */
+export const SIGNED_IN_KEY = 'pcmims.signed-in'
 
 export function SessionProvider(props: {
   identity: Identity
@@ -77,6 +79,10 @@ export function SessionProvider(props: {
   )
 
   useIdleLock(() => lock('idle'))
+
+  useEffect(() => {
+    sessionStorage.setItem(SIGNED_IN_KEY, '1')
+  }, [])
 
   // Another account chosen in the wallet is another person: this session's keys are not theirs.
   useEffect(() => {

@@ -18,7 +18,7 @@ import {
   type Participant,
   readParticipant,
 } from './open-session.js'
-import { LOCK_NOTE_KEY } from './session-context.js'
+import { LOCK_NOTE_KEY, SIGNED_IN_KEY } from './session-context.js'
 import { injectedWallet, walletIdentity } from './wallet.js'
 
 export type SignedIn = { identity: Identity; client: PcmimsClient; participant: Participant }
@@ -28,8 +28,11 @@ export function SignIn(props: { onSignedIn: (signed: SignedIn) => void }) {
   const [busy, setBusy] = useState<string | undefined>()
   const [error, setError] = useState<unknown>()
   const [lockNote] = useState(() => {
-    const note = sessionStorage.getItem(LOCK_NOTE_KEY)
+    // A session left without locking (still marked) was ended by a reload or a typed address.
+    const note =
+      sessionStorage.getItem(LOCK_NOTE_KEY) ?? (sessionStorage.getItem(SIGNED_IN_KEY) ? 'reloaded' : null)
     sessionStorage.removeItem(LOCK_NOTE_KEY)
+    sessionStorage.removeItem(SIGNED_IN_KEY)
     return note
   })
   const dev = useAsync((signal) => fetchDevAccounts(signal), [])
@@ -66,6 +69,11 @@ export function SignIn(props: { onSignedIn: (signed: SignedIn) => void }) {
       ) : lockNote === 'signed-out' ? (
         <p className="notice" role="status">
           You signed out. Keys and decrypted images were wiped from this browser.
+        </p>
+      ) : lockNote === 'reloaded' ? (
+        <p className="notice" role="status">
+          Reloading the page signed you out: your keys live only in this tab’s memory, never in storage. Sign
+          in again to go on.
         </p>
       ) : null}
       {busy ? <Loading label={busy} /> : null}
@@ -118,7 +126,10 @@ function KeystoreCard(props: { disabled: boolean; onUnlock: (make: () => Promise
   return (
     <form className="card" onSubmit={submit} aria-labelledby={`${fileId}-title`}>
       <h2 id={`${fileId}-title`}>Sign in with your keystore</h2>
-      <p>The keystore file you downloaded when you created your account (or `pcmims account new`).</p>
+      <p>
+        The keystore file you downloaded when you created your account (or made with{' '}
+        <code>pcmims account new</code>).
+      </p>
       <label htmlFor={fileId}>Keystore file</label>
       <input
         id={fileId}

@@ -2,7 +2,9 @@ import { registerParticipant } from '@pcmims/core'
 import { type FormEvent, useId, useState } from 'react'
 import { getAddress, isAddress, toHex } from 'viem'
 import { useSession } from '../../session/session-context.js'
+import { CopyableAddress } from '../../ui/address.js'
 import { ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 
 const ROLES = [
   { value: 'Patient', label: 'Patient', help: 'Keep your images and reports, and decide who sees them.' },
@@ -35,6 +37,10 @@ export function Registration() {
     <section aria-labelledby="registration-title">
       <h1 id="registration-title">Registration: {participant.status.toLowerCase()}</h1>
       <dl className="facts">
+        <dt>Your account</dt>
+        <dd>
+          <CopyableAddress address={participant.address} full label="Copy my account address" />
+        </dd>
         <dt>Role</dt>
         <dd>{participant.role}</dd>
         <dt>Health unit</dt>
@@ -73,15 +79,12 @@ function RegistrationForm() {
   const id = useId()
   const [role, setRole] = useState<(typeof ROLES)[number]['value']>('Patient')
   const [unit, setUnit] = useState<string>(client.config.unit)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const unitValid = isAddress(unit, { strict: false })
 
   async function submit(event: FormEvent) {
     event.preventDefault()
-    setBusy(true)
-    setError(undefined)
-    try {
+    await run(async () => {
       if ((await client.publicClient.getBalance({ address: client.account.address })) === 0n) {
         // A new account has no gas: the development node funds it; a real network's unit does that.
         await client.node.json('POST', '/api/v1/dev/fund').catch(() => undefined)
@@ -93,11 +96,7 @@ function RegistrationForm() {
         encryptionKey: toHex(client.encryptionKeyPair.publicKey),
       })
       await refreshParticipant()
-    } catch (caught) {
-      setError(caught)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

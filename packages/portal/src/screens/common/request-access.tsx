@@ -4,6 +4,7 @@ import type { Address } from 'viem'
 import { useSession } from '../../session/session-context.js'
 import { shortAddress } from '../../ui/format.js'
 import { AsyncView, EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { PatientAddressField } from './patient-address-field.js'
 
@@ -55,8 +56,7 @@ function RequestForm(props: { onSent: () => void }) {
   const [purpose, setPurpose] = useState<Purpose | ''>('')
   const [scope, setScope] = useState<'All' | 'Kinds'>('All')
   const [kinds, setKinds] = useState<Kind[]>([])
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const [sent, setSent] = useState<{ id: bigint; patient: Address } | undefined>()
   const [formKey, setFormKey] = useState(0)
   const onPatient = useCallback((value: Address | undefined) => setPatient(value), [])
@@ -65,10 +65,8 @@ function RequestForm(props: { onSent: () => void }) {
   async function submit(event: FormEvent) {
     event.preventDefault()
     if (!patient || purpose === '') return
-    setBusy(true)
-    setError(undefined)
     setSent(undefined)
-    try {
+    await run(async () => {
       const receipt = await requestAccess(client.walletClient, {
         contract: client.config.contract,
         patient,
@@ -82,11 +80,7 @@ function RequestForm(props: { onSent: () => void }) {
       setKinds([])
       setFormKey((n) => n + 1)
       props.onSent()
-    } catch (caught) {
-      setError(caught)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (

@@ -1,10 +1,11 @@
-import { declareEmergency, MAX_EMERGENCY_DURATION } from '@pcmims/core'
+import { declareEmergency, MAX_EMERGENCY_DURATION, type PcmimsClient } from '@pcmims/core'
 import { type FormEvent, useCallback, useId, useState } from 'react'
 import type { Address } from 'viem'
 import { useSession } from '../../session/session-context.js'
 import { Dialog } from '../../ui/dialog.js'
 import { formatRemaining, formatTime, shortAddress } from '../../ui/format.js'
 import { AsyncView, EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { PatientAddressField } from '../common/patient-address-field.js'
 import { EMERGENCY_REASONS, type EmergencyRow, emergencyReasonLabel } from './emergency-reasons.js'
@@ -37,8 +38,8 @@ function DeclareForm(props: { onDeclared: () => void }) {
   const [reason, setReason] = useState('')
   const [duration, setDuration] = useState(2 * 3600)
   const [confirming, setConfirming] = useState(false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
+  const [refusal, setRefusal] = useState<unknown>()
   const [declared, setDeclared] = useState<Declared | undefined>()
   const [formKey, setFormKey] = useState(0)
   const onPatient = useCallback((value: Address | undefined) => setPatient(value), [])
@@ -48,36 +49,25 @@ function DeclareForm(props: { onDeclared: () => void }) {
   async function review(event: FormEvent) {
     event.preventDefault()
     if (!ready || !patient) return
-    setError(undefined)
-    // The chain refuses a second declaration while one is active: say so before the confirmation.
-    try {
-      const { emergencies } = await client.node.json<{ emergencies: EmergencyRow[] }>(
-        'GET',
-        '/api/v1/emergencies',
+    setRefusal(undefined)
+    // The chain refuses a second declaration while one is active: say so before the confirmation. Not
+    // a busy state: the button keeps focus, so the dialog can give it back on Escape.
+    const active = await activeEmergency(client, patient).catch(() => undefined)
+    if (active) {
+      setRefusal(
+        new Error(
+          `You already have emergency access to this patient until ${formatTime(active.until)}; it cannot be extended.`,
+        ),
       )
-      const me = client.account.address.toLowerCase()
-      const active = emergencies.find(
-        (e) => e.active && e.medic.toLowerCase() === me && e.patient.toLowerCase() === patient.toLowerCase(),
-      )
-      if (active) {
-        setError(
-          new Error(
-            `You already have emergency access to this patient until ${formatTime(active.until)}; it cannot be extended.`,
-          ),
-        )
-        return
-      }
-    } catch {
-      // The chain decides anyway; a failed look-up only loses the early warning.
+      return
     }
     setConfirming(true)
   }
 
   async function declare() {
     if (!patient || reason === '') return
-    setBusy(true)
-    setError(undefined)
-    try {
+    setRefusal(undefined)
+    await run(async () => {
       const receipt = await declareEmergency(client.walletClient, {
         contract: client.config.contract,
         patient,
@@ -85,16 +75,12 @@ function DeclareForm(props: { onDeclared: () => void }) {
         durationSeconds: duration,
       })
       setDeclared({ patient, until: receipt.until, reasonCode: Number(reason), txHash: receipt.hash })
-      setConfirming(false)
       setReason('')
       setFormKey((n) => n + 1)
       props.onDeclared()
-    } catch (caught) {
-      setError(caught)
-      setConfirming(false)
-    } finally {
-      setBusy(false)
-    }
+    })
+    // Declared or refused, the confirmation has had its answer.
+    setConfirming(false)
   }
 
   const hours = DURATIONS.find((d) => d.seconds === duration)?.label ?? `${duration / 3600} hours`
@@ -135,7 +121,7 @@ function DeclareForm(props: { onDeclared: () => void }) {
           </option>
         ))}
       </select>
-      {error ? <ErrorNote error={error} /> : null}
+      {error || refusal ? <ErrorNote error={error ?? refusal} /> : null}
       {declared ? (
         <p className="danger-note" role="status">
           Emergency access to patient <code>{shortAddress(declared.patient)}</code> (
@@ -248,5 +234,17 @@ function MyEmergencies(props: { refresh: number }) {
         }
       </AsyncView>
     </section>
+  )
+}
+
+/** This medic's active emergency access to the patient, if any (a look-up failure only loses the early warning). */
+async function activeEmergency(client: PcmimsClient, patient: Address): Promise<EmergencyRow | undefined> {
+  const { emergencies } = await client.node.json<{ emergencies: EmergencyRow[] }>(
+    'GET',
+    '/api/v1/emergencies',
+  )
+  const me = client.account.address.toLowerCase()
+  return emergencies.find(
+    (e) => e.active && e.medic.toLowerCase() === me && e.patient.toLowerCase() === patient.toLowerCase(),
   )
 }

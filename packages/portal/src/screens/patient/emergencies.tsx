@@ -5,6 +5,7 @@ import { useSession } from '../../session/session-context.js'
 import { Dialog } from '../../ui/dialog.js'
 import { formatRemaining, formatTime, shortAddress } from '../../ui/format.js'
 import { EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { Cell } from './cell.js'
 import { type Emergency, fetchEmergencies, reasonName } from './grants.js'
@@ -181,22 +182,15 @@ function EndDialog(props: {
   onDone: (message: string) => void
 }) {
   const { client } = useSession()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  async function end() {
-    setBusy(true)
-    setError(undefined)
-    try {
+  const { busy, error, run } = useAction()
+  const end = () =>
+    run(async () => {
       await endEmergency(client.walletClient, {
         contract: client.config.contract,
         medic: props.emergency.medic,
       })
       props.onDone(`Ended the emergency access of ${shortAddress(props.emergency.medic)}.`)
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
-  }
+    })
   return (
     <Dialog title="End this emergency access?" onClose={props.onClose} busy={busy}>
       <p>

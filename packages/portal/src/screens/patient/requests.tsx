@@ -13,9 +13,11 @@ import { useSession } from '../../session/session-context.js'
 import { Dialog } from '../../ui/dialog.js'
 import { formatTime, shortAddress } from '../../ui/format.js'
 import { EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { KIND_LABELS } from '../common/record-list.js'
 import { Cell } from './cell.js'
+import { type CopyProgress, describeCopies, makeDeidentifiedCopies } from './deidentified-copies.js'
 import { scopeText } from './grants.js'
 import { Person, roleOf, useAddressNames, useRoles } from './people.js'
 import { type DurationChoice, DurationPicker, expiryOf } from './terms.js'
@@ -211,8 +213,6 @@ function RequestCard(props: {
   )
 }
 
-type CopyProgress = { index: number; total: number; kind: string; stage: string; done: number; of: number }
-
 function ApproveDialog(props: {
   request: AccessRequest
   onClose: () => void
@@ -244,12 +244,15 @@ function ApproveDialog(props: {
         return
       }
       setBusy('Making de-identified copies…')
-      const outcome = await copyInScope(client, request, includeBurnedIn, setProgress)
-      const parts = [`Approved request #${request.id} (de-identified only) until ${formatTime(expiresAt)}.`]
-      parts.push(`${outcome.made} de-identified ${outcome.made === 1 ? 'copy' : 'copies'} made.`)
-      if (outcome.held > 0) parts.push(`${outcome.held} image(s) held back (may show burned-in text).`)
-      if (outcome.skipped.length) parts.push(`Not copied: ${outcome.skipped.join('; ')}.`)
-      props.onDone(parts.join(' '))
+      const outcome = await makeDeidentifiedCopies(client, {
+        audience: request.requestor,
+        covers: (r) => request.scope !== 'Kinds' || ((request.kindMask >> Kind[r.kind]) & 1) === 1,
+        includeBurnedIn,
+        onProgress: setProgress,
+      })
+      props.onDone(
+        `Approved request #${request.id} (de-identified only) until ${formatTime(expiresAt)}. ${describeCopies(outcome)}`,
+      )
     } catch (caught) {
       setError(caught)
       setBusy(undefined)
@@ -326,78 +329,18 @@ function ApproveDialog(props: {
   )
 }
 
-const STAGES = { read: 'reading', deidentify: 'de-identifying', store: 'encrypting and storing' } as const
-
-/** Like `pcmims respond --approve --deidentified`: a copy of each original study the request covers. */
-async function copyInScope(
-  client: PcmimsClient,
-  request: AccessRequest,
-  includeBurnedIn: boolean,
-  onProgress: (progress: CopyProgress) => void,
-): Promise<{ made: number; held: number; skipped: string[] }> {
-  const own = await listRecords(client)
-  const copied = new Set(
-    own
-      .filter((r) => r.deidentifiedFrom && r.audience === request.requestor)
-      .map((r) => (r.deidentifiedFrom as Hex).toLowerCase()),
-  )
-  const inScope = own.filter(
-    (r) =>
-      !r.deidentifiedFrom &&
-      !copied.has(r.id.toLowerCase()) &&
-      (request.scope !== 'Kinds' || ((request.kindMask >> Kind[r.kind]) & 1) === 1),
-  )
-  const outcome = { made: 0, held: 0, skipped: [] as string[] }
-  for (const [i, record] of inScope.entries()) {
-    const kind = KIND_LABELS[record.kind]
-    onProgress({ index: i + 1, total: inScope.length, kind, stage: 'starting', done: 0, of: 1 })
-    try {
-      const made = await createDeidentifiedCopy(client, {
-        recordId: record.id,
-        audience: request.requestor,
-        includeBurnedIn,
-        onProgress: (p) =>
-          onProgress({
-            index: i + 1,
-            total: inScope.length,
-            kind,
-            stage: STAGES[p.stage],
-            done: p.done,
-            of: p.total,
-          }),
-      })
-      outcome.made++
-      outcome.held += made.held.length
-    } catch (error) {
-      // A report, or a study with an image the profile cannot process: said, never copied in part.
-      if (!(error instanceof PreconditionError)) throw error
-      outcome.skipped.push(
-        `${kind} (${error.code === 'NOT_DEIDENTIFIABLE' ? 'a report cannot be de-identified automatically' : error.shortMessage})`,
-      )
-    }
-  }
-  return outcome
-}
-
 function DenyDialog(props: {
   request: AccessRequest
   onClose: () => void
   onDone: (message: string) => void
 }) {
   const { client } = useSession()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  async function deny() {
-    setBusy(true)
-    setError(undefined)
-    try {
+  const { busy, error, run } = useAction()
+  const deny = () =>
+    run(async () => {
       await respondToRequest(client, { requestId: BigInt(props.request.id), approve: false })
       props.onDone(`Denied request #${props.request.id}.`)
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
-  }
+    })
   return (
     <Dialog title={`Deny request #${props.request.id}?`} onClose={props.onClose} busy={busy}>
       <p>

@@ -13,9 +13,11 @@ import { useSession } from '../../session/session-context.js'
 import { Dialog } from '../../ui/dialog.js'
 import { formatRemaining, formatTime, shortAddress } from '../../ui/format.js'
 import { EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { KIND_LABELS, type RecordRow, recordTitle, rowDate, useRecordRows } from '../common/record-list.js'
 import { Cell } from './cell.js'
+import { describeCopies, makeDeidentifiedCopies } from './deidentified-copies.js'
 import { fetchGrants, type Grant, scopeText } from './grants.js'
 import { Person, roleOf, useAddressNames, useRoles } from './people.js'
 import { choiceUntil, DEFAULT_DURATION, type DurationChoice, DurationPicker, expiryOf } from './terms.js'
@@ -200,8 +202,8 @@ function GrantDialog(props: {
   )
   const [download, setDownload] = useState(existing?.download ?? false)
   const [deidentifiedOnly, setDeidentifiedOnly] = useState(existing?.deidentifiedOnly ?? false)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
+  const [copying, setCopying] = useState<string>()
   const originals = props.rows.filter((r) => !r.summary.deidentifiedFrom)
 
   const granteeValid = isAddress(grantee.trim(), { strict: false })
@@ -216,9 +218,7 @@ function GrantDialog(props: {
   async function submit(event: FormEvent) {
     event.preventDefault()
     if (problem) return
-    setBusy(true)
-    setError(undefined)
-    try {
+    await run(async () => {
       const expiresAt = await expiryOf(client, duration)
       const to = getAddress(grantee.trim())
       await createGrant(client, {
@@ -229,13 +229,21 @@ function GrantDialog(props: {
         download,
         deidentifiedOnly,
       })
-      props.onDone(
-        `${existing ? 'Changed access for' : 'Granted access to'} ${shortAddress(to)} until ${formatTime(expiresAt)}.`,
-      )
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
+      const said = `${existing ? 'Changed access for' : 'Granted access to'} ${shortAddress(to)} until ${formatTime(expiresAt)}.`
+      if (!deidentifiedOnly) return props.onDone(said)
+      // They never get an original's key: what they can open is the copies made for them, here and now.
+      const outcome = await makeDeidentifiedCopies(client, {
+        audience: to,
+        covers: (r) =>
+          scope === 'All' ||
+          (scope === 'Kinds' && kinds.includes(r.kind)) ||
+          (scope === 'Records' && chosen.has(r.id.toLowerCase())),
+        includeBurnedIn: false,
+        onProgress: (p) =>
+          setCopying(`Making de-identified copy ${p.index} of ${p.total} (${p.kind}): ${p.stage}…`),
+      })
+      props.onDone(`${said} ${describeCopies(outcome)}`)
+    })
   }
 
   return (
@@ -352,7 +360,11 @@ function GrantDialog(props: {
             />
             <span>
               De-identified copies only
-              <span className="hint"> — they never get the originals’ keys; you make copies for them</span>
+              <span className="hint">
+                {' '}
+                — they never get the originals’ keys: copies of the studies this covers are made now, in your
+                browser (reports are not copied); for studies added later, use Change to make theirs
+              </span>
             </span>
           </label>
         </fieldset>
@@ -361,7 +373,9 @@ function GrantDialog(props: {
         </p>
         {problem && grantee ? <p className="field-problem">{problem}</p> : null}
         {error ? <ErrorNote error={error} /> : null}
-        {busy ? <Loading label="Wrapping record keys and sending the grant to the chain…" /> : null}
+        {busy ? (
+          <Loading label={copying ?? 'Wrapping record keys and sending the grant to the chain…'} />
+        ) : null}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || Boolean(problem)}>
             {existing ? 'Save changes' : 'Grant access'}
@@ -385,23 +399,16 @@ function RevokeDialog(props: { grant: Grant; onClose: () => void; onDone: (messa
   const { client } = useSession()
   const nameOf = useAddressNames()
   const who = nameOf(props.grant.grantee) ?? shortAddress(props.grant.grantee)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
 
-  async function revoke() {
-    setBusy(true)
-    setError(undefined)
-    try {
+  const revoke = () =>
+    run(async () => {
       await revokeAccess(client.walletClient, {
         contract: client.config.contract,
         grantee: props.grant.grantee,
       })
       props.onDone(`Revoked access for ${who}. Rotate record keys to cut off copies of the key too.`)
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
-  }
+    })
 
   return (
     <Dialog title={`Revoke access for ${who}?`} onClose={props.onClose} busy={busy}>
@@ -491,18 +498,11 @@ function RotateDialog(props: {
   onDone: (result: RotateRecordKeyReturnType) => void
 }) {
   const { client } = useSession()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
-  async function rotate() {
-    setBusy(true)
-    setError(undefined)
-    try {
+  const { busy, error, run } = useAction()
+  const rotate = () =>
+    run(async () => {
       props.onDone(await rotateRecordKey(client, { recordId: props.row.summary.id }))
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
-  }
+    })
   return (
     <Dialog title="Rotate this record’s key?" onClose={props.onClose} busy={busy}>
       <p>

@@ -51,7 +51,9 @@ export function DurationPicker(props: { value: DurationChoice; onChange: (value:
 
 /** The expiry (unix seconds) for a choice, counted from the chain's clock, which judges it. */
 export async function expiryOf(client: PcmimsClient, choice: DurationChoice): Promise<number> {
-  const now = await getChainTime(client.publicClient)
+  // The chain compares with its next block's time: the wall clock, unless the chain runs ahead of it (a
+  // test chain moved forward). The latest block may be old on a quiet chain, so it alone would cut grants short.
+  const now = Math.max(await getChainTime(client.publicClient), Math.floor(Date.now() / 1000))
   if (choice.preset !== 'custom') {
     const preset = DURATIONS.find((d) => d.id === choice.preset)
     return now + (preset?.seconds ?? 86_400)

@@ -11,6 +11,7 @@ import { useSession } from '../../session/session-context.js'
 import { Dialog } from '../../ui/dialog.js'
 import { formatBytes, formatTime } from '../../ui/format.js'
 import { AsyncView, EmptyState, ErrorNote, Loading } from '../../ui/states.js'
+import { useAction } from '../../ui/use-action.js'
 import { useAsync } from '../../ui/use-async.js'
 import { PatientAddressField } from '../common/patient-address-field.js'
 
@@ -153,17 +154,14 @@ function ResolveDialog(props: { study: HeldStudy; onClose: () => void; onDone: (
   const id = useId()
   const [patient, setPatient] = useState<Address | undefined>()
   const [remember, setRemember] = useState(true)
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
   const onPatient = useCallback((value: Address | undefined) => setPatient(value), [])
   const hasMrn = !!props.study.patientId?.trim()
 
   async function submit(event: FormEvent) {
     event.preventDefault()
     if (!patient) return
-    setBusy(true)
-    setError(undefined)
-    try {
+    await run(async () => {
       const status: IngestBatchStatus = await resolveHeldStudy(client, {
         id: props.study.id,
         patient,
@@ -174,10 +172,7 @@ function ResolveDialog(props: { study: HeldStudy; onClose: () => void; onDone: (
           ? `Sealed into a record for the patient; the record id is ${status.recordId} (anchoring on the chain).`
           : `The study is now ${status.state}${status.reason ? `: ${status.reason}` : ''}.`,
       )
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
+    })
   }
 
   return (
@@ -219,20 +214,13 @@ function ResolveDialog(props: { study: HeldStudy; onClose: () => void; onDone: (
 
 function DiscardDialog(props: { study: HeldStudy; onClose: () => void; onDone: (message: string) => void }) {
   const { client } = useSession()
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>()
+  const { busy, error, run } = useAction()
 
-  async function discard() {
-    setBusy(true)
-    setError(undefined)
-    try {
+  const discard = () =>
+    run(async () => {
       await discardHeldStudy(client, { id: props.study.id })
       props.onDone('The study was discarded; the node released its encrypted copy.')
-    } catch (caught) {
-      setError(caught)
-      setBusy(false)
-    }
-  }
+    })
 
   return (
     <Dialog title="Discard this study?" alert busy={busy} onClose={props.onClose}>

@@ -188,7 +188,8 @@ export async function uploadStudies(
     },
   })
   return uploaded.map((u, i) => ({
-    label: studyLabel(params.studies[i]) ?? `Study ${i + 1}`,
+    // What the patient will see the record as: the description typed here, else the study's own.
+    label: studyLabel(params.studies[i], params.description) ?? `Study ${i + 1}`,
     kind: u.kind,
     recordId: u.recordId,
     status: u.status,
@@ -199,9 +200,10 @@ export async function uploadStudies(
   }))
 }
 
-export function studyLabel(study: StudyPreview | undefined): string | undefined {
+export function studyLabel(study: StudyPreview | undefined, typed?: string | undefined): string | undefined {
   if (!study) return undefined
-  return [study.modalities.join(', '), study.description].filter(Boolean).join(' · ') || undefined
+  const description = typed?.trim() || study.description
+  return [study.modalities.join(', '), description].filter(Boolean).join(' · ') || undefined
 }
 
 /** One record per report, as the CLI's `upload --kind REPORT` makes them. */

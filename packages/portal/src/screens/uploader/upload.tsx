@@ -106,9 +106,14 @@ export function UploadStudy() {
     })
   }
 
-  function reset() {
+  /** "Clear files": the files go, the patient and the appointment stay for the next pick. */
+  function clearFiles() {
     setPicked([])
     setExcluded(new Set())
+  }
+
+  function reset() {
+    clearFiles()
     setResults([])
     setProgress(undefined)
     setUploadError(undefined)
@@ -271,7 +276,7 @@ export function UploadStudy() {
             {picked.length} {picked.length === 1 ? 'file' : 'files'} chosen
             {excluded.size > 0 ? `, ${excluded.size} left out` : ''}
           </span>
-          <button type="button" onClick={reset}>
+          <button type="button" onClick={clearFiles}>
             Clear files
           </button>
         </div>
