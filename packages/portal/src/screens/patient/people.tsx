@@ -1,6 +1,6 @@
 import { getParticipant } from '@pcmims/core'
 import { useEffect, useState } from 'react'
-import { type Address, getAddress } from 'viem'
+import { type Address, getAddress, isAddress } from 'viem'
 import { type DevAccount, fetchDevAccounts } from '../../session/open-session.js'
 import { useSession } from '../../session/session-context.js'
 import { shortAddress } from '../../ui/format.js'
@@ -35,10 +35,12 @@ export function useAddressNames(): (address: string) => string | undefined {
 export function Person(props: { address: string; participantRole?: string | undefined }) {
   const nameOf = useAddressNames()
   const name = nameOf(props.address)
+  // The audit log keeps addresses in lower case; people compare them as shown everywhere else (EIP-55).
+  const address = isAddress(props.address, { strict: false }) ? getAddress(props.address) : props.address
   return (
     <span className="person">
       {name ? <span className="person-name">{name}</span> : null}
-      <code title={props.address}>{shortAddress(props.address)}</code>
+      <code title={address}>{shortAddress(address)}</code>
       {props.participantRole ? <span className="badge">{roleName(props.participantRole)}</span> : null}
     </span>
   )
