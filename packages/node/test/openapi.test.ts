@@ -43,9 +43,12 @@ const MISMATCH = 'does not match the API document'
 const openApiPath = (honoPath: string) => honoPath.replace(/:(\w+)/g, '{$1}')
 
 /** The documented routes a Hono app serves: its handlers, not its middleware (`app.use` is method ALL). */
+/** The API's routes: the web portal's pages (`GET *`, portal.ts) are not part of the API document. */
 function servedRoutes(app: Hono): Set<string> {
   return new Set(
-    app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${openApiPath(r.path)}`),
+    app.routes
+      .filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/'))
+      .map((r) => `${r.method} ${openApiPath(r.path)}`),
   )
 }
 
