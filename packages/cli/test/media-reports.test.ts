@@ -5,50 +5,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { zeroPreamble } from '@pcmims/core'
-import { runCli, startTestNode, type TestNode } from '@pcmims/test-utils'
+import { FHIR_LIPID_PANEL, runCli, startTestNode, type TestNode } from '@pcmims/test-utils'
 import { encode as encodePng } from 'fast-png'
 import { zipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/dicom/valid/', import.meta.url))
-
-/** A lipid panel as a lab sends it: a FHIR R4 Bundle with a DiagnosticReport and its Observations. */
-const LIPID_PANEL = {
-  resourceType: 'Bundle',
-  type: 'collection',
-  entry: [
-    {
-      resource: {
-        resourceType: 'DiagnosticReport',
-        status: 'final',
-        code: { text: 'Lipid panel' },
-        effectiveDateTime: '2026-03-02T08:30:00Z',
-        performer: [{ display: 'Central Lab' }],
-        result: [{ reference: 'Observation/ldl' }, { reference: 'Observation/hdl' }],
-      },
-    },
-    {
-      resource: {
-        resourceType: 'Observation',
-        id: 'ldl',
-        status: 'final',
-        code: { text: 'LDL cholesterol' },
-        valueQuantity: { value: 4.2, unit: 'mmol/L' },
-        referenceRange: [{ high: { value: 3.0, unit: 'mmol/L' } }],
-      },
-    },
-    {
-      resource: {
-        resourceType: 'Observation',
-        id: 'hdl',
-        status: 'final',
-        code: { text: 'HDL cholesterol' },
-        valueQuantity: { value: 1.4, unit: 'mmol/L' },
-        referenceRange: [{ low: { value: 1.0, unit: 'mmol/L' } }],
-      },
-    },
-  ],
-}
 
 /** `pcmims upload` of ZIP archives, DICOMDIR media, FHIR reports and plain images, read back with `pcmims get`. */
 describe('pcmims upload: archives, media, reports, images', () => {
@@ -197,7 +159,7 @@ describe('pcmims upload: archives, media, reports, images', () => {
 
   it('a FHIR lab report becomes a REPORT record that comes back byte-identical', async () => {
     const path = join(work, 'Doe_Jane_lipids.json')
-    const json = `${JSON.stringify(LIPID_PANEL, null, 2)}\n`
+    const json = `${JSON.stringify(FHIR_LIPID_PANEL, null, 2)}\n`
     await writeFile(path, json)
     const uploaded = await upload(['--kind', 'REPORT', path])
     expect(uploaded.code, uploaded.stderr).toBe(0)

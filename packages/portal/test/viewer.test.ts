@@ -10,7 +10,7 @@ import {
   uploadRecord,
   zeroPreamble,
 } from '@pcmims/core'
-import { type SynthesizedStudy, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
+import { FHIR_LIPID_PANEL, type SynthesizedStudy, synthesizeStudy, type TestNode } from '@pcmims/test-utils'
 import { unzipSync } from 'fflate'
 import type { Browser, Page, Request } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -39,44 +39,6 @@ const TITLES = {
   angio: 'Viewer angiogram',
   pdf: 'Viewer PDF report',
   lab: 'Viewer lab report',
-}
-
-/** A lipid panel: LDL above its range (H), HDL within it. */
-const LIPID_PANEL = {
-  resourceType: 'Bundle',
-  type: 'collection',
-  entry: [
-    {
-      resource: {
-        resourceType: 'DiagnosticReport',
-        status: 'final',
-        code: { text: 'Lipid panel' },
-        effectiveDateTime: '2026-03-02T08:30:00Z',
-        performer: [{ display: 'Central Lab' }],
-        result: [{ reference: 'Observation/ldl' }, { reference: 'Observation/hdl' }],
-      },
-    },
-    {
-      resource: {
-        resourceType: 'Observation',
-        id: 'ldl',
-        status: 'final',
-        code: { text: 'LDL cholesterol' },
-        valueQuantity: { value: 4.2, unit: 'mmol/L' },
-        referenceRange: [{ high: { value: 3.0, unit: 'mmol/L' } }],
-      },
-    },
-    {
-      resource: {
-        resourceType: 'Observation',
-        id: 'hdl',
-        status: 'final',
-        code: { text: 'HDL cholesterol' },
-        valueQuantity: { value: 1.4, unit: 'mmol/L' },
-        referenceRange: [{ low: { value: 1.0, unit: 'mmol/L' } }],
-      },
-    },
-  ],
 }
 
 /** A one-page PDF with a heading and a line of text, cross-reference table and all. */
@@ -174,7 +136,12 @@ beforeAll(async () => {
   })
   angioRecordId = angioRecord!.recordId
   await uploadReport(uploader, patient, makePdf(['Radiology report', 'No acute findings.']), TITLES.pdf)
-  await uploadReport(uploader, patient, new TextEncoder().encode(JSON.stringify(LIPID_PANEL)), TITLES.lab)
+  await uploadReport(
+    uploader,
+    patient,
+    new TextEncoder().encode(JSON.stringify(FHIR_LIPID_PANEL)),
+    TITLES.lab,
+  )
   await testNode.node.context.indexer.syncOnce()
   browser = await launchBrowser()
 }, 900_000)

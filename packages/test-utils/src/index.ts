@@ -20,6 +20,7 @@ export {
   type TestUnit,
 } from './deploy.js'
 export * from './dicom/index.js'
+export { FHIR_LIPID_PANEL } from './fhir.js'
 export { type MultipartPart, parseMultipartRelated, stowBody } from './multipart.js'
 export { CLI, type CliResult, runCli } from './run-cli.js'
 export {

@@ -12,6 +12,7 @@ import { useEffect, useId, useMemo, useState } from 'react'
 import { type Address, getAddress, type Hex } from 'viem'
 import { useRecordOpener } from '../../app/record-opener.js'
 import { useSession } from '../../session/session-context.js'
+import { DateRangeFields } from '../../ui/date-range-fields.js'
 import { describeError } from '../../ui/errors.js'
 import { formatBytes, formatDate, formatRemaining, formatTime } from '../../ui/format.js'
 import { EmptyState, ErrorNote, Loading } from '../../ui/states.js'
@@ -234,24 +235,7 @@ export function RecordList(props: RecordListProps) {
             ))}
           </select>
         </div>
-        <div className="filter-date">
-          <label htmlFor={`${id}-from`}>From</label>
-          <input
-            id={`${id}-from`}
-            type="date"
-            value={filters.from}
-            onChange={(e) => setFilters({ ...filters, from: e.target.value })}
-          />
-        </div>
-        <div className="filter-date">
-          <label htmlFor={`${id}-to`}>To</label>
-          <input
-            id={`${id}-to`}
-            type="date"
-            value={filters.to}
-            onChange={(e) => setFilters({ ...filters, to: e.target.value })}
-          />
-        </div>
+        <DateRangeFields value={filters} onChange={(change) => setFilters({ ...filters, ...change })} />
         <div className="record-filter-text">
           <label htmlFor={`${id}-text`}>Search description or appointment</label>
           <input

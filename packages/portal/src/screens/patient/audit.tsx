@@ -9,6 +9,7 @@ import {
 import { useId, useMemo, useState } from 'react'
 import type { Hex } from 'viem'
 import { useSession } from '../../session/session-context.js'
+import { DateRangeFields } from '../../ui/date-range-fields.js'
 import { formatTime, shortAddress } from '../../ui/format.js'
 import { EmptyState, ErrorNote, Loading } from '../../ui/states.js'
 import { useAsync } from '../../ui/use-async.js'
@@ -172,24 +173,7 @@ export function PatientAudit() {
             ))}
           </select>
         </div>
-        <div className="filter-date">
-          <label htmlFor={`${id}-from`}>From</label>
-          <input
-            id={`${id}-from`}
-            type="date"
-            value={filters.from}
-            onChange={(e) => filter({ from: e.target.value })}
-          />
-        </div>
-        <div className="filter-date">
-          <label htmlFor={`${id}-to`}>To</label>
-          <input
-            id={`${id}-to`}
-            type="date"
-            value={filters.to}
-            onChange={(e) => filter({ to: e.target.value })}
-          />
-        </div>
+        <DateRangeFields value={filters} onChange={filter} />
         <label className="choice filter-others">
           <input
             type="checkbox"
