@@ -6,38 +6,25 @@ import { Dialog } from '../../ui/dialog.js'
 import { shortAddress } from '../../ui/format.js'
 import { AsyncView, EmptyState, ErrorNote, Loading } from '../../ui/states.js'
 import { useAsync } from '../../ui/use-async.js'
-import { listUnitParticipants, ROLE_LABELS, type UnitParticipant } from './unit-participants.js'
+import {
+  listUnitParticipants,
+  ROLE_LABELS,
+  type UnitParticipant,
+  useParticipantChange,
+} from './unit-participants.js'
 
 /** Unit admin: registrations waiting for the unit, to approve or reject after checking who asks. */
 export function UnitRegistrations() {
   const { client } = useSession()
   const id = useId()
-  const [busy, setBusy] = useState<Address | undefined>()
-  const [error, setError] = useState<unknown>()
-  const [done, setDone] = useState<string | undefined>()
   const [rejecting, setRejecting] = useState<UnitParticipant | undefined>()
   const closeReject = useCallback(() => setRejecting(undefined), [])
   const state = useAsync((signal) => listUnitParticipants(client, { status: 'Pending', signal }), [client])
+  const { busy, error, done, change } = useParticipantChange(state.reload)
 
   async function act(who: UnitParticipant, approve: boolean) {
-    setBusy(who.address)
-    setError(undefined)
-    setDone(undefined)
-    try {
-      const params = { contract: client.config.contract, account: who.address }
-      if (approve) await approveParticipant(client.walletClient, params)
-      else await rejectParticipant(client.walletClient, params)
-      setDone(
-        `${ROLE_LABELS[who.role] ?? who.role} ${shortAddress(who.address)} ${approve ? 'approved' : 'rejected'}.`,
-      )
-      setRejecting(undefined)
-      state.reload()
-    } catch (caught) {
-      setError(caught)
-      setRejecting(undefined)
-    } finally {
-      setBusy(undefined)
-    }
+    await change(who, approve ? approveParticipant : rejectParticipant, approve ? 'approved' : 'rejected')
+    setRejecting(undefined)
   }
 
   return (

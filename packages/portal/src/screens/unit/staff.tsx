@@ -6,7 +6,12 @@ import { Dialog } from '../../ui/dialog.js'
 import { shortAddress } from '../../ui/format.js'
 import { AsyncView, EmptyState, ErrorNote, Loading } from '../../ui/states.js'
 import { useAsync } from '../../ui/use-async.js'
-import { listUnitParticipants, ROLE_LABELS, type UnitParticipant } from './unit-participants.js'
+import {
+  listUnitParticipants,
+  ROLE_LABELS,
+  type UnitParticipant,
+  useParticipantChange,
+} from './unit-participants.js'
 
 const ROLE_ORDER = ['Medic', 'Uploader', 'Requestor', 'Patient']
 const SECTION_TITLES: Record<string, string> = {
@@ -19,9 +24,6 @@ const SECTION_TITLES: Record<string, string> = {
 /** Unit admin: the approved (and suspended) accounts of the unit, by role; suspend or reinstate. */
 export function UnitStaff() {
   const { client } = useSession()
-  const [busy, setBusy] = useState<Address | undefined>()
-  const [error, setError] = useState<unknown>()
-  const [done, setDone] = useState<string | undefined>()
   const [suspending, setSuspending] = useState<UnitParticipant | undefined>()
   const closeSuspend = useCallback(() => setSuspending(undefined), [])
   const state = useAsync(
@@ -31,26 +33,11 @@ export function UnitStaff() {
     },
     [client],
   )
+  const { busy, error, done, change } = useParticipantChange(state.reload)
 
   async function act(who: UnitParticipant, suspend: boolean) {
-    setBusy(who.address)
-    setError(undefined)
-    setDone(undefined)
-    try {
-      const params = { contract: client.config.contract, account: who.address }
-      if (suspend) await suspendParticipant(client.walletClient, params)
-      else await approveParticipant(client.walletClient, params)
-      setDone(
-        `${ROLE_LABELS[who.role] ?? who.role} ${shortAddress(who.address)} ${suspend ? 'suspended' : 'reinstated'}.`,
-      )
-      setSuspending(undefined)
-      state.reload()
-    } catch (caught) {
-      setError(caught)
-      setSuspending(undefined)
-    } finally {
-      setBusy(undefined)
-    }
+    await change(who, suspend ? suspendParticipant : approveParticipant, suspend ? 'suspended' : 'reinstated')
+    setSuspending(undefined)
   }
 
   return (
